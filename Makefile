@@ -1,0 +1,59 @@
+# Senim — `make run` to try it, `make test` to check it. Targets say what they do.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := SENIM_CONFIG=development FLASK_APP=wsgi $(VENV)/bin/flask
+PYBABEL := $(VENV)/bin/pybabel
+PYTEST_WORKERS ?= auto
+
+.PHONY: run setup venv translations db demo test test-sqlite test-postgres lint check extract-messages clean
+
+## setup: virtual environment, pinned dependencies, compiled translations
+setup: $(VENV)/.deps-installed translations
+
+$(VENV)/.deps-installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## translations: compile the kk/ru/en catalogues (.po -> .mo)
+translations: $(VENV)/.deps-installed
+	$(PYBABEL) compile --use-fuzzy -q -d app/translations 2>/dev/null || $(PYBABEL) compile -q -d app/translations
+
+## db: create or upgrade the development SQLite database
+db: setup
+	mkdir -p instance
+	$(FLASK) db upgrade
+
+## demo: demo school, pupils and one user per role (prints the sign-ins)
+demo: db
+	$(FLASK) demo create
+
+## run: set everything up, create the demo database and serve on http://127.0.0.1:5000
+run: demo
+	@echo "Senim is at http://127.0.0.1:5000 — sign in with an account above. Ctrl+C stops it."
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## test: set up and run the whole suite (SQLite; PostgreSQL too when SENIM_TEST_POSTGRES_URL is set)
+test: setup
+	$(MAKE) test-sqlite
+	@if [ -n "$$SENIM_TEST_POSTGRES_URL" ]; then $(MAKE) test-postgres; else echo "SENIM_TEST_POSTGRES_URL not set: PostgreSQL run skipped (.ci/run sets it)"; fi
+
+test-sqlite:
+	SENIM_TEST_DATABASE_URL= $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-postgres:
+	SENIM_TEST_DATABASE_URL=$$SENIM_TEST_POSTGRES_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not sqlite_only"
+
+## lint: ruff
+lint: setup
+	$(VENV)/bin/ruff check .
+
+## extract-messages: refresh the message catalogues from the code and templates
+extract-messages: setup
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .
+	$(PYBABEL) update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,79 @@
+"""Senim: the school psychological service's information system (a Kundelik plugin).
+
+:func:`create_app` binds the extensions, blueprints, error handlers and CLI. Nothing else lives here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, environment_overrides
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application for ``config_name`` (development, testing or production)."""
+    name = config_name or os.environ.get("SENIM_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"Unknown configuration {name!r}; use one of {sorted(CONFIGS)}.")
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(CONFIGS[name])
+    app.config.update(environment_overrides(name))
+    if overrides:
+        app.config.update(overrides)
+
+    from app.core.startup import check_config, init_crypto
+
+    check_config(app)
+    init_crypto(app)
+    if app.config.get("SENIM_BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app.core import errors, security, web
+
+    errors.register(app)
+    security.register(app)
+    web.register(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.core.i18n import select_locale, select_timezone
+    from app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+
+    from app.auth import sessions
+
+    login_manager.request_loader(sessions.load_user_from_request)
+    login_manager.login_view = "auth.login"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+    from app.parents.views import bp as parents_bp
+    from app.pupils.views import bp as pupils_bp
+    from app.reports.views import bp as reports_bp
+
+    for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.core.cli import audit_cli, demo_cli, keys_cli
+
+    for group in (audit_cli, keys_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,63 @@
+"""Sign-in and account forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from app.auth import passwords
+
+POLICY_MESSAGES = {
+    passwords.PolicyViolation.TOO_SHORT: _l("Use at least %(n)d characters.", n=passwords.MIN_LENGTH),
+    passwords.PolicyViolation.TOO_LONG: _l("Use at most %(n)d characters.", n=passwords.MAX_LENGTH),
+    passwords.PolicyViolation.COMMON: _l("This password is too common. A few unrelated words work well."),
+    passwords.PolicyViolation.CONTAINS_CONTEXT: _l(
+        "The password must not contain your name, sign-in name, school or the product's name."
+    ),
+}
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Sign-in name"), validators=[DataRequired(), Length(max=150)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code from your authenticator app"),
+        validators=[DataRequired(), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Enter the six digits."))],
+    )
+
+
+class EnrollForm(CodeForm):
+    secret = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Z2-7]{16,64}$")])
+
+
+class NewPasswordMixin:
+    """Validation of a new password against the policy (context words set by the view)."""
+
+    context_words: list[str] = []
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        violations = passwords.check_password_policy(field.data or "", context_words=self.context_words)
+        if violations:
+            raise ValidationError(" ".join(str(POLICY_MESSAGES[v]) for v in violations))
+
+
+class PasswordChangeForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired()],
+        description=_l("At least 10 characters. A phrase of several words is easy to remember and hard to guess."),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
+    )
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Interface language"), choices=[])

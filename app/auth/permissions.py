@@ -1,0 +1,287 @@
+"""The one place that says who may do what, and over which pupils, classes and schools.
+
+* :class:`Permission` is the vocabulary (``module:resource:action``).
+* :data:`ROLE_PERMISSIONS` is the role matrix, as data (the README shows it; a test keeps both equal).
+* :func:`require` guards a route; a test fails on any endpoint without it or outside
+  :data:`PUBLIC_ENDPOINTS`.
+* ``visible_*`` build the scoped queries every list, detail page, count and export starts from, so a
+  list and a detail page can never disagree. Objects outside the scope answer 404.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+
+from app.auth.models import RoleAssignment, User
+from app.auth.roles import ROLE_SCOPE, Role, ScopeKind
+from app.core.models import District, Pupil, PupilGuardian, School, SchoolClass
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Permission(enum.StrEnum):
+    """Everything a route can require."""
+
+    ACCOUNT_SELF = "account:self:manage"
+    ADMIN_SCHOOLS = "admin:schools:manage"
+    ADMIN_CLASSES = "admin:classes:manage"
+    ADMIN_STAFF = "admin:staff:manage"
+    AUDIT_READ = "audit:log:read"
+    PUPIL_LIST = "pupil:record:list"
+    PUPIL_READ = "pupil:record:read"
+    PUPIL_MANAGE = "pupil:record:manage"
+    PUPIL_ACCESS_LOG = "pupil:access_log:read"
+    CLASS_FLAGS = "class:flags:read"
+    PARENT_CHILD = "parents:child:read"
+    PUPIL_SELF = "pupil:self:read"
+    REPORTS_AGGREGATE = "reports:aggregate:read"
+    SCREENING_INSTRUMENTS = "screening:instrument:read"
+    SCREENING_UPLOAD = "screening:instrument:upload"
+    SCREENING_CAMPAIGNS = "screening:campaign:manage"
+    SCREENING_ENTER = "screening:result:enter"
+    SCREENING_RESULTS = "screening:result:read"
+    SCREENING_ALERTS = "screening:alert:manage"
+    SCREENING_ESCALATIONS = "screening:alert:escalated"
+    CONSENT_RECORD = "consent:record:manage"
+    CONSENT_OWN = "consent:own:manage"
+
+
+P = Permission
+
+#: The role matrix. The README's table is generated from it and a test keeps the two equal.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset({
+        P.ACCOUNT_SELF, P.ADMIN_SCHOOLS, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.AUDIT_READ,
+        P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
+        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD,
+    }),
+    Role.DIRECTOR: frozenset({
+        P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
+        P.SCREENING_ESCALATIONS,
+    }),
+    Role.PSYCHOLOGIST: frozenset({
+        P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
+        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.SCREENING_CAMPAIGNS, P.SCREENING_ENTER,
+        P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE,
+    }),
+    Role.SOCIAL_PEDAGOGUE: frozenset({
+        P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.CONSENT_RECORD,
+        P.SCREENING_INSTRUMENTS,
+    }),
+    Role.CLASS_TEACHER: frozenset({
+        P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS,
+    }),
+    Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN}),
+    Role.PUPIL: frozenset({P.ACCOUNT_SELF, P.PUPIL_SELF}),
+    Role.DISTRICT_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE}),
+    Role.REGION_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE}),
+}
+
+#: Permissions that reveal a pupil's identity; education officers must never hold one.
+IDENTITY_PERMISSIONS = frozenset({
+    P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.CLASS_FLAGS, P.PARENT_CHILD,
+    P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS,
+})
+
+#: Endpoints anyone may call. Everything else must carry @require.
+PUBLIC_ENDPOINTS = frozenset({
+    "static", "auth.login", "core.set_language", "core.healthz",
+})
+
+
+# --- who holds what ---------------------------------------------------------------
+
+
+def user_permissions(user: User) -> frozenset[Permission]:
+    """Every permission the user holds through any of their role assignments."""
+    if not user.is_authenticated or not user.active:
+        return frozenset()
+    result: set[Permission] = set()
+    for assignment in user.assignments:
+        result |= ROLE_PERMISSIONS.get(Role(assignment.role), frozenset())
+    return frozenset(result)
+
+
+def has_permission(user: User, permission: Permission) -> bool:
+    """True if ``user`` holds ``permission`` in at least one scope."""
+    return permission in user_permissions(user)
+
+
+def _assignments_with(user: User, permission: Permission) -> list[RoleAssignment]:
+    if not user.is_authenticated or not user.active:
+        return []
+    return [a for a in user.assignments if permission in ROLE_PERMISSIONS.get(Role(a.role), ())]
+
+
+# --- scoping query builders ----------------------------------------------------------
+
+
+def _school_ids_for(assignment: RoleAssignment) -> Select | None:
+    scope = ROLE_SCOPE[Role(assignment.role)]
+    if scope is ScopeKind.REGION:
+        return (
+            select(School.id).join(District, School.district_id == District.id)
+            .where(District.region_id == assignment.region_id)
+        )
+    if scope is ScopeKind.DISTRICT:
+        return select(School.id).where(School.district_id == assignment.district_id)
+    if scope in (ScopeKind.SCHOOL, ScopeKind.CLASS):
+        return select(School.id).where(School.id == assignment.school_id)
+    return None
+
+
+def _pupil_condition(user: User, assignment: RoleAssignment) -> ColumnElement[bool]:
+    role = Role(assignment.role)
+    scope = ROLE_SCOPE[role]
+    if scope is ScopeKind.GLOBAL:
+        return true()
+    if scope is ScopeKind.CLASS:
+        return Pupil.class_id == assignment.class_id
+    if scope is ScopeKind.SCHOOL:
+        return Pupil.school_id == assignment.school_id
+    if role is Role.PARENT:
+        return Pupil.id.in_(select(PupilGuardian.pupil_id).where(PupilGuardian.user_id == user.id))
+    if role is Role.PUPIL:
+        return Pupil.id == user.pupil_id if user.pupil_id is not None else false()
+    ids = _school_ids_for(assignment)
+    return Pupil.school_id.in_(ids) if ids is not None else false()
+
+
+def pupil_scope(user: User, permission: Permission) -> ColumnElement[bool]:
+    """SQL condition on :class:`Pupil` for the pupils ``user`` may reach with ``permission``."""
+    conditions = [_pupil_condition(user, a) for a in _assignments_with(user, permission)]
+    return or_(*conditions) if conditions else false()
+
+
+def visible_pupils(user: User, permission: Permission = P.PUPIL_READ) -> Select:
+    """Active pupils ``user`` may reach with ``permission``."""
+    return select(Pupil).where(Pupil.active.is_(True), pupil_scope(user, permission))
+
+
+def class_scope(user: User, permission: Permission) -> ColumnElement[bool]:
+    """SQL condition on :class:`SchoolClass` for the classes ``user`` may reach."""
+    conditions: list[ColumnElement[bool]] = []
+    for a in _assignments_with(user, permission):
+        role = Role(a.role)
+        scope = ROLE_SCOPE[role]
+        if scope is ScopeKind.GLOBAL:
+            return true()
+        if scope is ScopeKind.CLASS:
+            conditions.append(SchoolClass.id == a.class_id)
+        elif scope is ScopeKind.SELF:
+            pupils = select(Pupil.class_id).where(_pupil_condition(user, a))
+            conditions.append(SchoolClass.id.in_(pupils))
+        else:
+            ids = _school_ids_for(a)
+            if ids is not None:
+                conditions.append(SchoolClass.school_id.in_(ids))
+    return or_(*conditions) if conditions else false()
+
+
+def visible_classes(user: User, permission: Permission) -> Select:
+    """Classes ``user`` may reach with ``permission``."""
+    return select(SchoolClass).where(class_scope(user, permission))
+
+
+def school_scope(user: User, permission: Permission) -> ColumnElement[bool]:
+    """SQL condition on :class:`School` for the schools ``user`` may reach."""
+    conditions: list[ColumnElement[bool]] = []
+    for a in _assignments_with(user, permission):
+        scope = ROLE_SCOPE[Role(a.role)]
+        if scope is ScopeKind.GLOBAL:
+            return true()
+        if scope is ScopeKind.SELF:
+            pupils = select(Pupil.school_id).where(_pupil_condition(user, a))
+            conditions.append(School.id.in_(pupils))
+            continue
+        ids = _school_ids_for(a)
+        if ids is not None:
+            conditions.append(School.id.in_(ids))
+    return or_(*conditions) if conditions else false()
+
+
+def visible_schools(user: User, permission: Permission) -> Select:
+    """Schools ``user`` may reach with ``permission``."""
+    return select(School).where(school_scope(user, permission))
+
+
+def can_see_pupil(user: User, pupil: Pupil, permission: Permission = P.PUPIL_READ) -> bool:
+    """Per-object check built on the same scope as the lists."""
+    from app.extensions import db
+
+    query = select(Pupil.id).where(Pupil.id == pupil.id, pupil_scope(user, permission))
+    return db.session.execute(query).first() is not None
+
+
+# --- the route decorator ------------------------------------------------------------
+
+
+def require(permission: Permission, *, mfa: bool = True) -> Callable[[F], F]:
+    """Guard a view: signed in, second factor done (unless ``mfa=False``), and ``permission`` held."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                if request.method == "GET":
+                    return redirect(url_for("auth.login", next=request.full_path))
+                abort(401)
+            if mfa and current_user.requires_mfa and not g.get("senim_mfa_verified"):
+                target = "auth.mfa_verify" if current_user.mfa_enrolled else "auth.mfa_enroll"
+                return redirect(url_for(target))
+            if not has_permission(current_user, permission):
+                from app.core import audit
+
+                audit.record_denied(current_user, permission=permission)
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.senim_permission = permission  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def endpoint_permission(view: Callable[..., Any]) -> Permission | None:
+    """The permission a view function declares, or None if it has no @require."""
+    return getattr(view, "senim_permission", None)
+
+
+def get_pupil_or_404(user: User, pupil_uuid: str, permission: Permission = P.PUPIL_READ) -> Pupil:
+    """The pupil with this public id if ``user`` may reach it; otherwise audit and 404."""
+    from app.core import audit
+    from app.extensions import db
+
+    pupil = db.session.execute(
+        visible_pupils(user, permission).where(Pupil.uuid == pupil_uuid)
+    ).scalar_one_or_none()
+    if pupil is None:
+        # Look the id up unscoped only to attach the attempt to the pupil's access log.
+        target = db.session.execute(
+            select(Pupil.id, Pupil.school_id).where(Pupil.uuid == pupil_uuid)
+        ).first()
+        audit.record_denied(user, permission=permission, object_type="pupil", object_id=pupil_uuid[:64],
+                            pupil_id=target[0] if target else None, school_id=target[1] if target else None)
+        abort(404)
+    return pupil
+
+
+def get_class_or_404(user: User, class_id: int, permission: Permission) -> SchoolClass:
+    """The class if ``user`` may reach it with ``permission``; otherwise audit and 404."""
+    from app.core import audit
+    from app.extensions import db
+
+    school_class = db.session.execute(
+        visible_classes(user, permission).where(SchoolClass.id == class_id)
+    ).scalar_one_or_none()
+    if school_class is None:
+        audit.record_denied(user, permission=permission, object_type="class", object_id=str(class_id))
+        abort(404)
+    return school_class

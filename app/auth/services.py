@@ -1,0 +1,190 @@
+"""Sign-in, second factor, password changes: each one transaction with its audit entry."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.auth import passwords, sessions, totp
+from app.auth.models import LoginFailure, User
+from app.core import audit
+from app.core.audit import AuditAction, Outcome
+from app.core.models import utcnow
+from app.extensions import db
+
+
+class LoginOutcome(enum.StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"  # wrong name or password, locked, disabled: one generic answer
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user: User | None = None
+
+
+def hasher() -> PasswordHasher:
+    """The application's argon2id hasher (parameters from configuration)."""
+    cached = current_app.extensions.get("senim_hasher")
+    if cached is None:
+        cached = passwords.make_hasher(**current_app.config["SENIM_ARGON2"])
+        current_app.extensions["senim_hasher"] = cached
+    return cached
+
+
+def account_key(username: str) -> str:
+    """Key under which failures of one sign-in name are counted (no plaintext name stored)."""
+    return hashlib.sha256(username.strip().casefold().encode("utf-8")).hexdigest()
+
+
+def _failures_since(*, key: str | None = None, ip: str | None = None) -> int:
+    since = utcnow() - current_app.config["SENIM_LOCKOUT_WINDOW"]
+    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    if key is not None:
+        query = query.where(LoginFailure.account_key == key)
+    if ip is not None:
+        query = query.where(LoginFailure.ip == ip)
+    return db.session.execute(query).scalar_one()
+
+
+def is_locked(key: str) -> bool:
+    """True while the account key has reached the failure threshold within the window."""
+    return _failures_since(key=key) >= current_app.config["SENIM_LOCKOUT_THRESHOLD"]
+
+
+def ip_throttled(ip: str) -> bool:
+    """True while one address has failed too often, across any accounts."""
+    return _failures_since(ip=ip) >= current_app.config["SENIM_IP_THROTTLE_THRESHOLD"]
+
+
+def find_user(username: str) -> User | None:
+    """The account with this sign-in name (case-insensitive)."""
+    name = username.strip().lower()
+    return db.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+
+
+def attempt_login(*, username: str, password: str, ip: str, user_agent: str | None) -> LoginResult:
+    """Check a password; on success start a session. Every failure looks the same to the caller."""
+    key = account_key(username)
+    user = find_user(username)
+    blocked = is_locked(key) or ip_throttled(ip)
+    if user is None:
+        passwords.verify_dummy(hasher(), password)  # same cost as a real check: no enumeration
+        ok = False
+    else:
+        ok = passwords.verify_password(hasher(), user.password_hash, password)
+    if ok and not blocked and user is not None and user.active:
+        if passwords.needs_rehash(hasher(), user.password_hash):
+            user.password_hash = passwords.hash_password(hasher(), password)
+        user.last_login_at = utcnow()
+        sessions.start_session(user, ip=ip, user_agent=user_agent)
+        audit.record(user, AuditAction.LOGIN_SUCCESS, object_type="user", object_id=user.id)
+        db.session.commit()
+        return LoginResult(LoginOutcome.SUCCESS, user)
+
+    reason = "locked" if blocked else ("disabled" if ok else "credentials")
+    db.session.add(LoginFailure(account_key=key, ip=ip))
+    db.session.flush()
+    audit.record(None, AuditAction.LOGIN_FAILED, outcome=Outcome.DENIED,
+                 object_type="user", object_id=user.id if user else None,
+                 details={"reason": reason, "account_key": key[:16]})
+    if not blocked and is_locked(key):
+        audit.record(None, AuditAction.LOCKOUT, outcome=Outcome.DENIED, object_type="user",
+                     object_id=user.id if user else None, details={"account_key": key[:16]})
+    db.session.commit()
+    return LoginResult(LoginOutcome.FAILED)
+
+
+def logout(user: User) -> None:
+    """End the current session (its cookie stops working everywhere)."""
+    sessions.end_session()
+    audit.record(user, AuditAction.LOGOUT, object_type="user", object_id=user.id)
+    db.session.commit()
+
+
+def _mfa_key(user: User) -> str:
+    return account_key(f"mfa:{user.uuid}")
+
+
+def mfa_throttled(user: User) -> bool:
+    """True after too many wrong codes within the lockout window."""
+    return _failures_since(key=_mfa_key(user)) >= current_app.config["SENIM_MFA_MAX_FAILURES"]
+
+
+def _code_failed(user: User, ip: str) -> None:
+    db.session.add(LoginFailure(account_key=_mfa_key(user), ip=ip))
+    audit.record(user, AuditAction.MFA_FAILED, outcome=Outcome.DENIED, object_type="user", object_id=user.id)
+    db.session.commit()
+
+
+def _mark_verified(user: User, step: int) -> None:
+    user.totp_last_step = step
+    record = sessions.current_session()
+    if record is not None:
+        record.mfa_verified_at = utcnow()
+
+
+def enroll_mfa(*, user: User, secret: str, code: str, ip: str) -> bool:
+    """Save a new TOTP secret once the user proves it works with a code from their app."""
+    step = None if mfa_throttled(user) else totp.verify_code(secret, code, last_used_step=None)
+    if step is None:
+        _code_failed(user, ip)
+        return False
+    user.totp_secret = secret
+    _mark_verified(user, step)
+    audit.record(user, AuditAction.MFA_ENROLLED, object_type="user", object_id=user.id)
+    db.session.commit()
+    return True
+
+
+def verify_mfa(*, user: User, code: str, ip: str) -> bool:
+    """Check a second-factor code; a code is never accepted twice; too many failures throttle."""
+    if mfa_throttled(user) or user.totp_secret is None:
+        _code_failed(user, ip)
+        return False
+    step = totp.verify_code(user.totp_secret, code, last_used_step=user.totp_last_step)
+    if step is None:
+        _code_failed(user, ip)
+        return False
+    _mark_verified(user, step)
+    audit.record(user, AuditAction.MFA_VERIFIED, object_type="user", object_id=user.id)
+    db.session.commit()
+    return True
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> bool:
+    """Change the password and end the user's other sessions; False if the current one is wrong."""
+    if not passwords.verify_password(hasher(), user.password_hash, current_password):
+        audit.record(user, AuditAction.PASSWORD_CHANGED, outcome=Outcome.DENIED,
+                     object_type="user", object_id=user.id)
+        db.session.commit()
+        return False
+    user.password_hash = passwords.hash_password(hasher(), new_password)
+    user.password_changed_at = utcnow()
+    sessions.revoke_all(user, except_current=True)
+    audit.record(user, AuditAction.PASSWORD_CHANGED, object_type="user", object_id=user.id)
+    db.session.commit()
+    return True
+
+
+def set_language(*, user: User, language: str) -> None:
+    """Remember the user's interface language."""
+    user.preferred_language = language
+    db.session.commit()
+
+
+def policy_context(user: User | None, *, username: str = "") -> list[str]:
+    """Words a password may not contain: the sign-in name, the person's and schools' names."""
+    words = [username]
+    if user is not None:
+        words += [user.username, user.full_name or ""]
+        for assignment in user.assignments:
+            if assignment.school is not None:
+                words += [assignment.school.name_kk, assignment.school.name_ru]
+    return [w for w in words if w]

@@ -1,0 +1,119 @@
+"""Sign-in, sign-out, second factor and the user's own account."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth import services, totp
+from app.auth.forms import CodeForm, EnrollForm, LanguageForm, LoginForm, PasswordChangeForm
+from app.auth.permissions import Permission, require
+from app.core.i18n import language_choices
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after sign-in; anything else goes home (no open redirect)."""
+    if not target:
+        return url_for("core.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("core.index")
+    return target
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if g.get("senim_session_expired"):
+            flash(_("You were signed out after a period of inactivity. Please sign in again."), "info")
+    failed = False
+    if form.validate_on_submit():
+        result = services.attempt_login(
+            username=form.username.data, password=form.password.data, ip=_client_ip(),
+            user_agent=request.user_agent.string,
+        )
+        if result.outcome is services.LoginOutcome.SUCCESS:
+            return redirect(safe_next(form.next.data))
+        failed = True
+    return render_template("auth/login.html", form=form, failed=failed)
+
+
+@bp.route("/logout", methods=["POST"])
+@require(Permission.ACCOUNT_SELF, mfa=False)
+def logout() -> Response:
+    services.logout(current_user)
+    response = make_response(redirect(url_for("auth.login")))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@bp.route("/mfa", methods=["GET", "POST"])
+@require(Permission.ACCOUNT_SELF, mfa=False)
+def mfa_verify() -> str | Response:
+    if not current_user.mfa_enrolled:
+        return redirect(url_for("auth.mfa_enroll"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if services.verify_mfa(user=current_user, code=form.code.data, ip=_client_ip()):
+            return redirect(safe_next(request.args.get("next")))
+        flash(_("That code was not accepted. Wait for a new code and try again."), "error")
+    return render_template("auth/mfa_verify.html", form=form)
+
+
+@bp.route("/mfa/enroll", methods=["GET", "POST"])
+@require(Permission.ACCOUNT_SELF, mfa=False)
+def mfa_enroll() -> str | Response:
+    if current_user.mfa_enrolled and g.get("senim_mfa_verified"):
+        return redirect(url_for("auth.account"))
+    if current_user.mfa_enrolled:
+        return redirect(url_for("auth.mfa_verify"))
+    form = EnrollForm()
+    if request.method == "GET" or not form.secret.data:
+        form.secret.data = totp.new_secret()
+    if form.validate_on_submit():
+        if services.enroll_mfa(user=current_user, secret=form.secret.data, code=form.code.data, ip=_client_ip()):
+            flash(_("Two-step sign-in is set up."), "success")
+            return redirect(url_for("core.index"))
+        flash(_("That code was not accepted. Check the time on your phone and try again."), "error")
+    uri = totp.provisioning_uri(form.secret.data, account=current_user.username)
+    return render_template(
+        "auth/mfa_enroll.html", form=form, secret=form.secret.data,
+        qr=totp.qr_svg(uri, title=_("QR code for your authenticator app")),
+    )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@require(Permission.ACCOUNT_SELF)
+def account() -> str | Response:
+    password_form = PasswordChangeForm(prefix="pw")
+    password_form.context_words = services.policy_context(current_user)
+    language_form = LanguageForm(prefix="lang")
+    language_form.language.choices = language_choices()
+    if request.method == "GET":
+        language_form.language.data = current_user.preferred_language or str(get_locale())
+    if "pw-current_password" in request.form and password_form.validate_on_submit():
+        if services.change_password(user=current_user, current_password=password_form.current_password.data,
+                                    new_password=password_form.new_password.data):
+            flash(_("Your password is changed. Your other sessions were signed out."), "success")
+            return redirect(url_for("auth.account"))
+        password_form.current_password.errors.append(_("The current password is not correct."))
+    elif "lang-language" in request.form and language_form.validate_on_submit():
+        services.set_language(user=current_user, language=language_form.language.data)
+        flash(_("Language saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", password_form=password_form, language_form=language_form)

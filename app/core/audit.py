@@ -1,0 +1,302 @@
+"""Tamper-evident, append-only audit trail.
+
+Every write, every read of a pupil's sensitive data and every denied access adds one
+:class:`AuditEntry`: who (user and role), what (:class:`AuditAction`), on what (ids only — never the
+sensitive values), when (UTC), from where (IP, request id) and the outcome. Entries form SHA-256 hash
+chains, one per school (chain 0 for everything else), serialised through a head row per chain, so an
+edited, inserted or deleted entry is detected by :func:`verify` (``flask audit verify``). On PostgreSQL
+a trigger also refuses UPDATE, DELETE and TRUNCATE of the table (see the migrations).
+
+Writes record their entry in the same transaction as the change. Reads call :func:`record_read`,
+which commits at once: if it fails, :class:`AuditUnavailable` becomes a 503 and the data is not shown.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import g, has_request_context, request
+from sqlalchemy import Integer, String, Text, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import utcnow
+from app.extensions import db
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditUnavailable(Exception):
+    """The audit entry could not be written, so the data must not be shown or changed."""
+
+
+class Outcome(enum.StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+class AuditAction(enum.StrEnum):
+    """Stable names of audited actions (``module:resource:action``)."""
+
+    LOGIN_SUCCESS = "auth:login:success"
+    LOGIN_FAILED = "auth:login:failed"
+    LOCKOUT = "auth:lockout"
+    LOGOUT = "auth:logout"
+    MFA_ENROLLED = "auth:mfa:enrolled"
+    MFA_VERIFIED = "auth:mfa:verified"
+    MFA_FAILED = "auth:mfa:failed"
+    PASSWORD_CHANGED = "auth:password:changed"
+    SESSION_EXPIRED = "auth:session:expired"
+    ACCESS_DENIED = "access:denied"
+    CSRF_FAILED = "security:csrf:failed"
+    CRYPTO_INTEGRITY_FAILED = "crypto:integrity:failed"
+    KEYS_ROTATED = "crypto:keys:rotated"
+    SCHOOL_CREATE = "admin:school:create"
+    SCHOOL_UPDATE = "admin:school:update"
+    CLASS_CREATE = "admin:class:create"
+    CLASS_UPDATE = "admin:class:update"
+    USER_CREATE = "admin:user:create"
+    USER_UPDATE = "admin:user:update"
+    USER_DISABLE = "admin:user:disable"
+    USER_ENABLE = "admin:user:enable"
+    ROLE_GRANT = "admin:role:grant"
+    ROLE_REVOKE = "admin:role:revoke"
+    PUPIL_CREATE = "pupil:record:create"
+    PUPIL_UPDATE = "pupil:record:update"
+    PUPIL_READ = "pupil:record:read"
+    PUPIL_LIST = "pupil:record:list"
+    PUPIL_SEARCH = "pupil:record:search"
+    PUPIL_ACCESS_LOG_READ = "pupil:access_log:read"
+    GUARDIAN_LINK = "pupil:guardian:link"
+    AUDIT_LOG_READ = "audit:log:read"
+    CLASS_FLAGS_READ = "class:flags:read"
+    PARENT_CHILD_READ = "parents:child:read"
+    PUPIL_SELF_READ = "pupil:self:read"
+    REPORT_READ = "reports:aggregate:read"
+    DEMO_CREATED = "demo:data:create"
+
+
+class AuditEntry(db.Model):
+    """One audit entry. Append-only: never updated or deleted by the application."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Which hash chain (the school id; 0 for entries outside a school).
+    chain_id: Mapped[int] = mapped_column(Integer, index=True)
+    #: Position in that chain, from 1, without gaps.
+    chain_seq: Mapped[int]
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None]
+    actor_role: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[int | None]
+    #: The pupil concerned (an id only), for the "who viewed this record" view.
+    pupil_id: Mapped[int | None] = mapped_column(index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    request_id: Mapped[str | None] = mapped_column(String(32))
+    #: JSON of ids and codes only, never personal data.
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.chain_id}:{self.chain_seq}>"
+
+
+class AuditChainHead(db.Model):
+    """The newest entry of each chain; updating it serialises writers of one chain."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+
+
+_HASHED_FIELDS = (
+    "chain_id", "chain_seq", "at", "actor_id", "actor_role", "action", "outcome", "school_id",
+    "pupil_id", "object_type", "object_id", "ip", "request_id", "details", "prev_hash",
+)
+
+
+def entry_hash(values: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of an entry's fields (``at`` as UTC ISO text)."""
+    canonical = {}
+    for name in _HASHED_FIELDS:
+        value = values.get(name)
+        if isinstance(value, datetime):
+            value = value.isoformat(timespec="microseconds")
+        canonical[name] = value
+    blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _role_label(actor: Any) -> str | None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return ",".join(sorted(str(r) for r in actor.roles)) or None
+
+
+def _request_meta() -> tuple[str | None, str | None]:
+    if not has_request_context():
+        return None, None
+    return request.remote_addr, g.get("request_id")
+
+
+def _advance_head(chain_id: int) -> tuple[int, str]:
+    """Lock the chain head by moving it forward; returns (new seq, previous hash)."""
+    statement = (
+        update(AuditChainHead).where(AuditChainHead.chain_id == chain_id)
+        .values(seq=AuditChainHead.seq + 1)
+        .returning(AuditChainHead.seq, AuditChainHead.last_hash)
+    )
+    row = db.session.execute(statement).first()
+    if row is None:
+        db.session.execute(insert(AuditChainHead).values(chain_id=chain_id, seq=1, last_hash=GENESIS_HASH))
+        return 1, GENESIS_HASH
+    return row[0], row[1]
+
+
+def record(
+    actor: Any,
+    action: AuditAction,
+    *,
+    outcome: Outcome = Outcome.SUCCESS,
+    school_id: int | None = None,
+    pupil_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Add an audit entry to the current transaction (the caller commits with its change)."""
+    chain_id = school_id or 0
+    seq, prev_hash = _advance_head(chain_id)
+    ip, request_id = _request_meta()
+    values: dict[str, Any] = {
+        "chain_id": chain_id,
+        "chain_seq": seq,
+        "at": utcnow(),
+        "actor_id": actor.id if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        "actor_role": _role_label(actor),
+        "action": str(action),
+        "outcome": str(outcome),
+        "school_id": school_id,
+        "pupil_id": pupil_id,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "ip": ip,
+        "request_id": request_id,
+        "details": json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False),
+        "prev_hash": prev_hash,
+    }
+    values["row_hash"] = entry_hash(values)
+    db.session.execute(insert(AuditEntry).values(**values))
+    db.session.execute(
+        update(AuditChainHead).where(AuditChainHead.chain_id == chain_id).values(last_hash=values["row_hash"])
+    )
+
+
+def record_now(actor: Any, action: AuditAction, **kwargs: Any) -> None:
+    """Record an entry in a transaction of its own and commit; raise AuditUnavailable on failure."""
+    try:
+        record(actor, action, **kwargs)
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        raise AuditUnavailable(str(action)) from exc
+
+
+def record_read(actor: Any, action: AuditAction, **kwargs: Any) -> None:
+    """Audit a read of sensitive data before it is shown; no entry, no data."""
+    record_now(actor, action, **kwargs)
+
+
+def record_denied(actor: Any, *, permission: str, object_type: str | None = None,
+                  object_id: str | None = None, school_id: int | None = None,
+                  pupil_id: int | None = None) -> None:
+    """Audit a refused access (403 or out-of-scope 404)."""
+    endpoint = request.endpoint if has_request_context() else None
+    db.session.rollback()
+    record_now(
+        actor, AuditAction.ACCESS_DENIED, outcome=Outcome.DENIED, object_type=object_type,
+        object_id=object_id, school_id=school_id, pupil_id=pupil_id,
+        details={"permission": str(permission), "endpoint": endpoint},
+    )
+
+
+# --- verification ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One defect found by :func:`verify`."""
+
+    chain_id: int
+    chain_seq: int | None
+    entry_id: int | None
+    kind: str  # "edited", "missing", "head_mismatch", "checkpoint_mismatch"
+
+    def __str__(self) -> str:
+        where = f"chain {self.chain_id}, seq {self.chain_seq}"
+        if self.entry_id is not None:
+            where += f", entry id {self.entry_id}"
+        return f"{self.kind}: {where}"
+
+
+def _entries(chain_id: int) -> Iterator[AuditEntry]:
+    query = (
+        select(AuditEntry).where(AuditEntry.chain_id == chain_id)
+        .order_by(AuditEntry.chain_seq).execution_options(yield_per=2000)
+    )
+    yield from db.session.execute(query).scalars()
+
+
+def verify(checkpoint: Mapping[int, tuple[int, str]] | None = None) -> list[ChainProblem]:
+    """Recompute every chain; return the edited, missing or truncated entries (empty if intact)."""
+    problems: list[ChainProblem] = []
+    heads = {h.chain_id: h for h in db.session.execute(select(AuditChainHead)).scalars()}
+    chain_ids = set(heads) | set(db.session.execute(select(AuditEntry.chain_id).distinct()).scalars())
+    for chain_id in sorted(chain_ids):
+        expected_seq, prev_hash = 1, GENESIS_HASH
+        hashes: dict[int, str] = {}
+        for entry in _entries(chain_id):
+            values = {name: getattr(entry, name) for name in _HASHED_FIELDS}
+            if entry.chain_seq != expected_seq:
+                problems.append(ChainProblem(chain_id, expected_seq, None, "missing"))
+            elif entry.prev_hash != prev_hash or entry_hash(values) != entry.row_hash:
+                problems.append(ChainProblem(chain_id, entry.chain_seq, entry.id, "edited"))
+            expected_seq, prev_hash = entry.chain_seq + 1, entry.row_hash
+            hashes[entry.chain_seq] = entry.row_hash
+        head = heads.get(chain_id)
+        if head is not None and (head.seq != expected_seq - 1 or head.last_hash != prev_hash):
+            problems.append(ChainProblem(chain_id, head.seq, None, "head_mismatch"))
+        if checkpoint and chain_id in checkpoint:
+            seq, digest = checkpoint[chain_id]
+            if hashes.get(seq) != digest:
+                problems.append(ChainProblem(chain_id, seq, None, "checkpoint_mismatch"))
+    if checkpoint:
+        for chain_id in set(checkpoint) - chain_ids:
+            problems.append(ChainProblem(chain_id, checkpoint[chain_id][0], None, "checkpoint_mismatch"))
+    return problems
+
+
+def checkpoint() -> dict[int, tuple[int, str]]:
+    """The head of every chain, to be kept off this machine and given to :func:`verify` later."""
+    return {h.chain_id: (h.seq, h.last_hash) for h in db.session.execute(select(AuditChainHead)).scalars()}
+
+
+__all__ = [
+    "AuditAction", "AuditEntry", "AuditUnavailable", "Outcome", "checkpoint",
+    "record", "record_denied", "record_now", "record_read", "verify",
+]

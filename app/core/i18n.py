@@ -1,0 +1,48 @@
+"""Locale choice: the user's setting, then the session's choice, then the browser, then the school."""
+
+from __future__ import annotations
+
+from babel import Locale, negotiate_locale
+from flask import current_app, request, session
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+def _available() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def browser_language(header_languages: list[str], available: list[str]) -> str | None:
+    """Babel's negotiation (``kk-KZ`` → ``kk``), unlike Werkzeug's best_match."""
+    preferred = [lang.replace("_", "-") for lang in header_languages]
+    choice = negotiate_locale(preferred, available, sep="-")
+    if choice:
+        return choice
+    # "kk-KZ" negotiates against "kk" only through the language part.
+    return negotiate_locale([p.split("-")[0] for p in preferred], available, sep="-")
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector."""
+    available = _available()
+    if current_user and current_user.is_authenticated and current_user.preferred_language in available:
+        return current_user.preferred_language
+    chosen = session.get("language")
+    if chosen in available:
+        return chosen
+    header = [lang for lang, _q in request.accept_languages] if request else []
+    from_browser = browser_language(header, available) if header else None
+    if from_browser:
+        return from_browser
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "kk")
+
+
+def select_timezone() -> str:
+    """Kazakhstan uses one time zone since March 2024 (UTC+5)."""
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Almaty")
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, native name) of every interface language."""
+    return [(code, LANGUAGE_NAMES.get(code, Locale.parse(code).display_name)) for code in _available()]

@@ -1,0 +1,61 @@
+"""Per-request security: request ids, headers (CSP without inline scripts), no caching of private pages."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, Response, current_app, g
+from flask_login import current_user
+
+
+def _csp() -> str:
+    ancestors = current_app.config.get("SENIM_FRAME_ANCESTORS") or "'none'"
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        f"frame-ancestors {ancestors}",
+    ])
+
+
+#: Per-request values kept on ``g``. They are cleared at the start of each request because ``g``
+#: lives on the app context, which a request reuses when one is already pushed (tests, CLI).
+_REQUEST_G_KEYS = ("_login_user", "csrf_token", "senim_session", "senim_mfa_verified", "senim_session_expired")
+
+
+def _start_request() -> None:
+    for key in _REQUEST_G_KEYS:
+        g.pop(key, None)
+    g.request_id = secrets.token_hex(8)
+    # Load the user now, before any view changes state: the session loader may commit.
+    _ = current_user.is_authenticated
+
+
+def _add_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _csp())
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if current_app.config.get("SENIM_FRAME_ANCESTORS", "'none'") == "'none'":
+        headers["X-Frame-Options"] = "DENY"
+    if current_app.config.get("SENIM_HSTS"):
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if not (response.mimetype or "").startswith(("text/css", "application/javascript", "image/")):
+        headers["Cache-Control"] = "no-store"
+    headers["X-Request-Id"] = g.get("request_id", "")
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install the request hooks."""
+    app.before_request(_start_request)
+    app.after_request(_add_headers)

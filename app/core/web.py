@@ -1,0 +1,57 @@
+"""Template context: navigation for the signed-in user's roles, languages, request id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.auth.permissions import Permission, has_permission
+from app.auth.roles import ROLE_LABELS
+from app.core.i18n import language_choices
+
+#: Main navigation: (endpoint, label, permission). Shown only to users holding the permission.
+NAVIGATION: list[tuple[str, Any, Permission]] = [
+    ("core.index", _l("Home"), Permission.ACCOUNT_SELF),
+    ("pupils.pupil_list", _l("Pupils"), Permission.PUPIL_LIST),
+    ("parents.children", _l("My children"), Permission.PARENT_CHILD),
+    ("pupils.my_page", _l("My page"), Permission.PUPIL_SELF),
+    ("reports.overview", _l("Reports"), Permission.REPORTS_AGGREGATE),
+    ("admin.schools", _l("Schools"), Permission.ADMIN_SCHOOLS),
+    ("admin.classes", _l("Classes"), Permission.ADMIN_CLASSES),
+    ("admin.staff", _l("Staff"), Permission.ADMIN_STAFF),
+    ("admin.audit_log", _l("Audit log"), Permission.AUDIT_READ),
+    ("auth.account", _l("My account"), Permission.ACCOUNT_SELF),
+]
+
+
+def nav_items() -> list[dict[str, Any]]:
+    """Navigation entries the current user may open."""
+    if not current_user.is_authenticated:
+        return []
+    if current_user.requires_mfa and not g.get("senim_mfa_verified"):
+        return []
+    items = []
+    for endpoint, label, permission in NAVIGATION:
+        if has_permission(current_user, permission):
+            url = url_for(endpoint)
+            items.append({"url": url, "label": str(label), "active": request.endpoint == endpoint})
+    return items
+
+
+def _context() -> dict[str, Any]:
+    return {
+        "nav_items": nav_items(),
+        "languages": language_choices(),
+        "current_language": str(get_locale() or "kk"),
+        "request_id": g.get("request_id", ""),
+        "role_label": lambda role: str(ROLE_LABELS.get(role, role)),
+    }
+
+
+def register(app: Flask) -> None:
+    """Install the context processor."""
+    app.context_processor(_context)

@@ -1,0 +1,92 @@
+/* Senim: progressive enhancement only. Every page works without this file.
+ *
+ * 1. Menu button for the main navigation on narrow screens (aria-expanded, Escape closes).
+ * 2. select[data-autosubmit]: submits its form when the choice changes.
+ * 3. form[data-confirm] (or a submit button with data-confirm): asks before submitting.
+ * 4. Moves focus to a form's error summary ([data-error-summary]) when the page loads.
+ */
+(function () {
+  "use strict";
+
+  function initNav() {
+    var header = document.querySelector("[data-nav]");
+    if (!header) { return; }
+    var button = header.querySelector("[data-nav-toggle]");
+    if (!button) { return; }
+    var panel = document.getElementById(button.getAttribute("aria-controls"));
+    if (!panel) { return; }
+
+    function setOpen(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      panel.classList.toggle("is-open", open);
+    }
+
+    button.hidden = false;
+    header.classList.add("nav-enhanced");
+    setOpen(false);
+
+    button.addEventListener("click", function () {
+      setOpen(button.getAttribute("aria-expanded") !== "true");
+    });
+
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        setOpen(false);
+        button.focus();
+      }
+    });
+  }
+
+  function initAutosubmit() {
+    document.addEventListener("change", function (event) {
+      var target = event.target;
+      if (!(target instanceof HTMLSelectElement) || !target.matches("[data-autosubmit]") || !target.form) {
+        return;
+      }
+      if (typeof target.form.requestSubmit === "function") {
+        target.form.requestSubmit();   /* fires "submit", so data-confirm still applies */
+      } else {
+        target.form.submit();
+      }
+    });
+    /* The form's own submit button is only needed without JavaScript. */
+    var selects = document.querySelectorAll("select[data-autosubmit]");
+    Array.prototype.forEach.call(selects, function (select) {
+      if (!select.form) { return; }
+      var buttons = select.form.querySelectorAll("[data-autosubmit-button]");
+      Array.prototype.forEach.call(buttons, function (b) { b.hidden = true; });
+    });
+  }
+
+  function initConfirm() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement)) { return; }
+      var submitter = event.submitter;
+      var message = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+      if (message && !window.confirm(message)) {
+        event.preventDefault();
+      }
+    });
+  }
+
+  function focusErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary && typeof summary.focus === "function") {
+      summary.focus();
+    }
+  }
+
+  function init() {
+    initNav();
+    initAutosubmit();
+    initConfirm();
+    focusErrorSummary();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,161 @@
+"""Configuration classes for Senim.
+
+Development and testing work out of the box with keys that are visibly marked ``insecure-``;
+production reads every secret from the environment and refuses to start without it
+(see :func:`app.core.config_checks.check_production_config`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+# Development/test keys. The key ids start with "insecure" so that production refuses them.
+_INSECURE_ENCRYPTION_KEYS = "insecure-dev1:c2VuaW0taW5zZWN1cmUtZGV2ZWxvcG1lbnQta2V5MDE="
+_INSECURE_BLIND_INDEX_KEY = "insecure-bidx1:c2VuaW0taW5zZWN1cmUtYmxpbmQtaW5kZXgta2V5MDE="
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    DEBUG = False
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # --- languages -------------------------------------------------------
+    LANGUAGES = ("kk", "ru", "en")
+    BABEL_DEFAULT_LOCALE = "kk"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Almaty"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+
+    # --- sessions and cookies (security.md §1.2) -----------------------------
+    SESSION_COOKIE_NAME = "senim_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    #: Idle timeouts: roles that see sensitive data get the shorter one.
+    SENIM_IDLE_TIMEOUT_SENSITIVE = timedelta(minutes=15)
+    SENIM_IDLE_TIMEOUT_DEFAULT = timedelta(minutes=30)
+    #: Absolute session lifetime, however active the user is.
+    SENIM_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    # --- sign-in throttling (security.md §7 B14) --------------------------------
+    SENIM_LOCKOUT_THRESHOLD = 10
+    SENIM_LOCKOUT_WINDOW = timedelta(minutes=15)
+    SENIM_LOCKOUT_DURATION = timedelta(minutes=15)
+    SENIM_IP_THROTTLE_THRESHOLD = 30
+    SENIM_MFA_MAX_FAILURES = 6
+
+    # --- passwords -------------------------------------------------------------
+    #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.
+    SENIM_ARGON2 = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+
+    # --- request limits ------------------------------------------------------------
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAX_FORM_PARTS = 1000
+    MAX_FORM_MEMORY_SIZE = 500_000
+
+    # --- CSRF ----------------------------------------------------------------------
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
+
+    # --- embedding in Kundelik -----------------------------------------------------
+    #: Space-separated origins allowed to frame Senim ("'none'" forbids framing).
+    SENIM_FRAME_ANCESTORS = "'none'"
+    SENIM_HSTS = True
+
+    # --- e-mail --------------------------------------------------------------------
+    SENIM_SMTP_HOST = ""
+    SENIM_SMTP_PORT = int(os.environ.get("SENIM_SMTP_PORT", "25"))
+    SENIM_MAIL_FROM = "senim@localhost"
+
+    SENIM_INSTRUMENTS_DIR = os.environ.get("SENIM_INSTRUMENTS_DIR", str(BASE_DIR / "instruments"))
+    SENIM_DEMO_ALLOWED = False
+
+
+class DevelopmentConfig(BaseConfig):
+    """Local development: SQLite file, insecure keys, demo data allowed."""
+
+    ENV_NAME = "development"
+    DEBUG = False  # the debugger is never on: run `flask run --debug` yourself if you need it
+    SECRET_KEY = "insecure-development-secret-key"
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{BASE_DIR / 'instance' / 'senim.db'}"
+    SENIM_ENCRYPTION_KEYS = _INSECURE_ENCRYPTION_KEYS
+    SENIM_BLIND_INDEX_KEY = _INSECURE_BLIND_INDEX_KEY
+    SENIM_DEMO_ALLOWED = True
+    SENIM_HSTS = False
+
+
+class TestingConfig(DevelopmentConfig):
+    """The test suite: its own database, cheap password hashing."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("SENIM_TEST_DATABASE_URL", "sqlite://")
+    SENIM_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    SERVER_NAME = None
+    TRUSTED_HOSTS = None
+
+
+class ProductionConfig(BaseConfig):
+    """Production: every secret from the environment, secure cookies, HSTS."""
+
+    ENV_NAME = "production"
+    # Read from the environment by create_app() at start-up; see ENVIRONMENT_SETTINGS.
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None
+    SENIM_ENCRYPTION_KEYS = None
+    SENIM_BLIND_INDEX_KEY = None
+    SESSION_COOKIE_NAME = "__Host-senim"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    TRUSTED_HOSTS = None
+    SENIM_BEHIND_PROXY = False
+
+
+#: Environment variable -> config key, read at start-up (production reads nothing else).
+ENVIRONMENT_SETTINGS = {
+    "SECRET_KEY": "SECRET_KEY",
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SENIM_ENCRYPTION_KEYS": "SENIM_ENCRYPTION_KEYS",
+    "SENIM_BLIND_INDEX_KEY": "SENIM_BLIND_INDEX_KEY",
+    "SENIM_FRAME_ANCESTORS": "SENIM_FRAME_ANCESTORS",
+    "SENIM_SMTP_HOST": "SENIM_SMTP_HOST",
+    "SENIM_MAIL_FROM": "SENIM_MAIL_FROM",
+}
+
+
+def environment_overrides(config_name: str) -> dict[str, object]:
+    """Settings taken from the environment at start-up (tests keep their own database URL)."""
+    values: dict[str, object] = {}
+    for env_name, key in ENVIRONMENT_SETTINGS.items():
+        if env_name == "DATABASE_URL" and config_name == "testing":
+            continue
+        if os.environ.get(env_name):
+            values[key] = os.environ[env_name]
+    if config_name == "production":
+        hosts = [h.strip() for h in os.environ.get("SENIM_TRUSTED_HOSTS", "").split(",") if h.strip()]
+        values["TRUSTED_HOSTS"] = hosts or None
+        values["SENIM_BEHIND_PROXY"] = _env_bool("SENIM_BEHIND_PROXY", False)
+    return values
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
