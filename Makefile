@@ -19,7 +19,7 @@ $(VENV)/.deps-installed: requirements.txt requirements-dev.txt
 
 ## translations: compile the kk/ru/en catalogues (.po -> .mo)
 translations: $(VENV)/.deps-installed
-	$(PYBABEL) compile --use-fuzzy -q -d app/translations 2>/dev/null || $(PYBABEL) compile -q -d app/translations
+	@if [ -d app/translations ]; then $(PYBABEL) compile -d app/translations >/dev/null; fi
 
 ## db: create or upgrade the development SQLite database
 db: setup
@@ -50,9 +50,13 @@ test-postgres:
 lint: setup
 	$(VENV)/bin/ruff check .
 
-## extract-messages: refresh the message catalogues from the code and templates
-extract-messages: setup
-	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .
+## extract-messages: refresh the message catalogues from the code and templates (then translate the new kk/ru entries)
+# Flask-Babel's lazy helpers on top of pybabel's defaults (_, gettext, ngettext, pgettext...);
+# tests/i18n reads this line, so the test's extraction and this one cannot drift apart.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+extract-messages: $(VENV)/.deps-installed
+	$(PYBABEL) extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=TRANSLATORS: --project=Senim --version=0.1 \
+		--copyright-holder="the Senim authors" -o app/translations/messages.pot --no-location --sort-output .
 	$(PYBABEL) update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -65,14 +65,12 @@ def _empty_database() -> None:
     """Delete every row (PostgreSQL: as superuser, past the audit table's append-only triggers)."""
     db.session.rollback()
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            # DELETE on a few small tables is much faster than TRUNCATE; replica mode skips the triggers.
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    else:
-        with db.engine.begin() as conn:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - table names from our metadata
     db.session.remove()
 
 

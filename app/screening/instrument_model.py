@@ -1,0 +1,222 @@
+"""Immutable objects for screening instruments (built by :mod:`app.screening.instruments`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app.screening.rules import Condition, Severity
+
+__all__ = [
+    "AgeBands", "AlertRule", "BandRange", "BandSet", "Coding", "Instrument", "Item", "Licence",
+    "MissingPolicy", "Option", "Outcome", "Scale", "Source", "Texts", "UnknownInstrumentError",
+]
+
+
+class UnknownInstrumentError(LookupError):
+    """No instrument (or version) with that id is loaded."""
+
+
+@dataclass(frozen=True)
+class Coding:
+    system: str
+    code: str
+    display: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    value: int
+    refusal: bool = False
+    code: Coding | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    option_set: str
+    options: tuple[Option, ...]
+    required: bool = True
+    enable_when: Condition | None = None
+    code: Coding | None = None
+
+    @property
+    def values(self) -> frozenset[int]:
+        """Every allowed raw value, refusals included."""
+        return frozenset(o.value for o in self.options)
+
+    @property
+    def refusal_values(self) -> frozenset[int]:
+        """Raw values that mean "declined to answer" (scored as missing)."""
+        return frozenset(o.value for o in self.options if o.refusal)
+
+    @property
+    def scored_range(self) -> tuple[int, int]:
+        """Lowest and highest scorable value (used for reverse scoring)."""
+        values = [o.value for o in self.options if not o.refusal]
+        return min(values), max(values)
+
+    def option_for(self, value: int) -> Option:
+        """The option with raw ``value``."""
+        return next(o for o in self.options if o.value == value)
+
+
+@dataclass(frozen=True)
+class MissingPolicy:
+    policy: str  # none_allowed | prorate | treat_as_zero
+    max_missing: int | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Scale:
+    id: str
+    method: str  # sum | mean | linear
+    items: tuple[str, ...] = ()
+    reverse: frozenset[str] = frozenset()
+    missing: MissingPolicy = MissingPolicy("none_allowed")
+    of: str | None = None
+    multiply: float = 1
+    add: float = 0
+    code: Coding | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class BandRange:
+    code: str
+    min: float
+
+
+@dataclass(frozen=True)
+class AgeBands:
+    min_age: int
+    max_age: int
+    ranges: tuple[BandRange, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class BandSet:
+    id: str
+    scale: str
+    kind: str  # severity | screening | descriptive
+    ranges: tuple[BandRange, ...]
+    by_age: tuple[AgeBands, ...]
+    source: str
+
+    def ranges_for(self, age: int | None) -> tuple[BandRange, ...]:
+        """The cut-offs that apply at ``age`` (the default ones when no age band matches)."""
+        if age is not None:
+            for group in self.by_age:
+                if group.min_age <= age <= group.max_age:
+                    return group.ranges
+        return self.ranges
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    rules: tuple[tuple[Condition, str], ...]  # first match wins
+    source: str
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    id: str
+    severity: Severity
+    when: Condition
+    message_key: str
+    source: str
+    evaluate: str = "on_submit"  # on_answer: fire as soon as the answer is saved
+    launch_instrument: str | None = None
+
+
+@dataclass(frozen=True)
+class Licence:
+    name: str
+    licence_class: str
+    holder: str
+    statement: str
+    electronic_use: str
+    citation: str
+    confirmation_recommended: bool = False
+    url: str | None = None
+
+    @property
+    def electronic_use_allowed(self) -> bool:
+        """True when the licence allows administering the instrument in our system."""
+        return self.electronic_use == "allowed"
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    citation: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Texts:
+    language: str
+    status: str
+    translator: str
+    source: str
+    text_version: str
+    verified_against_source: bool
+    title: str
+    instructions: str
+    end_message: str
+    copyright: str | None
+    items: Mapping[str, str]
+    options: Mapping[str, Mapping[str, str]]
+    messages: Mapping[str, str]
+    notes: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Instrument:
+    id: str
+    version: str
+    status: str
+    respondent: str
+    licence: Licence
+    sources: tuple[Source, ...]
+    codes: tuple[Coding, ...]
+    items: tuple[Item, ...]
+    scales: tuple[Scale, ...]
+    bands: tuple[BandSet, ...]
+    definitions: Mapping[str, Condition]
+    outcomes: tuple[Outcome, ...]
+    alerts: tuple[AlertRule, ...]
+    texts: Mapping[str, Texts]
+    validity_max_missing: int | None = None
+    canonical_url: str | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+
+    @property
+    def ref(self) -> str:
+        """Stable reference stored with every result, e.g. ``phq-a@1.0``."""
+        return f"{self.id}@{self.version}"
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """Item ids in published form order."""
+        return tuple(item.id for item in self.items)
+
+    def item(self, item_id: str) -> Item:
+        """The item with ``item_id`` (KeyError if absent)."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def text(self, lang: str) -> Texts:
+        """Texts for ``lang``; raises UnknownInstrumentError naming the available languages."""
+        try:
+            return self.texts[lang]
+        except KeyError:
+            raise UnknownInstrumentError(f"{self.ref} has no texts in {lang!r} "
+                                         f"(available: {', '.join(sorted(self.texts))})") from None
