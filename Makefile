@@ -54,9 +54,11 @@ lint: setup
 # Flask-Babel's lazy helpers on top of pybabel's defaults (_, gettext, ngettext, pgettext...);
 # tests/i18n reads this line, so the test's extraction and this one cannot drift apart.
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+# --ignore-dirs: skip only dot-directories; pybabel's default also skips "_macros/".
 extract-messages: $(VENV)/.deps-installed
-	$(PYBABEL) extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=TRANSLATORS: --project=Senim --version=0.1 \
-		--copyright-holder="the Senim authors" -o app/translations/messages.pot --no-location --sort-output .
+	$(PYBABEL) extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs=".*" --add-comments=TRANSLATORS: \
+		--project=Senim --version=0.1 --copyright-holder="the Senim authors" \
+		-o app/translations/messages.pot --no-location --sort-output .
 	$(PYBABEL) update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:

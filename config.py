@@ -83,8 +83,22 @@ class BaseConfig:
     SENIM_SMTP_PORT = int(os.environ.get("SENIM_SMTP_PORT", "25"))
     SENIM_MAIL_FROM = "senim@localhost"
 
+    # --- screening alerts and one-time codes (issue 4) ------------------------------
+    #: Deadline to acknowledge an alert, by severity: a timedelta after it was raised, or
+    #: "end_of_school_day" (SENIM_SCHOOL_DAY_ENDS local time; after hours: the next day's end).
+    SENIM_ALERT_DEADLINES: dict = {
+        "acute": timedelta(0), "urgent": "end_of_school_day", "routine": timedelta(days=7),
+    }
+    SENIM_SCHOOL_DAY_ENDS = "18:00"
+    #: Failed code entries per IP within SENIM_LOCKOUT_WINDOW before /s refuses further tries.
+    SENIM_OTC_IP_THRESHOLD = 10
+
     SENIM_INSTRUMENTS_DIR = os.environ.get("SENIM_INSTRUMENTS_DIR", str(BASE_DIR / "instruments"))
     SENIM_DEMO_ALLOWED = False
+
+    # --- aggregate reports (security.md §6 "Aggregates for district officers") ------
+    #: Counts from 1 to this minus one are shown as "<5" (and complements hidden); see app.reports.suppression.
+    SENIM_SMALL_CELL = 5
 
 
 class DevelopmentConfig(BaseConfig):

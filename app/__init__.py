@@ -63,17 +63,23 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.classes.views import bp as classes_bp
+    from app.consent.views import bp as consent_bp
     from app.core.views import bp as core_bp
     from app.parents.views import bp as parents_bp
     from app.pupils.views import bp as pupils_bp
     from app.reports.views import bp as reports_bp
+    from app.screening.views import bp as screening_bp
 
-    for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp):
+    for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp, classes_bp,
+                      consent_bp, screening_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.core.cli import audit_cli, demo_cli, keys_cli
+    from app.screening.cli import instruments as instruments_cli
+    from app.screening.workflow_cli import screening_cli
 
-    for group in (audit_cli, keys_cli, demo_cli):
+    for group in (audit_cli, keys_cli, demo_cli, instruments_cli, screening_cli):
         app.cli.add_command(group)

@@ -59,6 +59,20 @@ def make_class(school: School | None = None, *, grade: int = 7, letter: str = "�
     return school_class
 
 
+def _unused_iin(birth_date: date, sex: str, serial: int) -> str:
+    """A valid IIN no pupil has yet (make_iin moves past serials without a check digit, which can
+    land on the next pupil's serial)."""
+    from sqlalchemy import select
+
+    from app.core.encryption import blind_index
+
+    while True:
+        iin = make_iin(birth_date, sex, serial % 10_000)
+        if db.session.execute(select(Pupil.id).where(Pupil.iin_bidx == blind_index(iin, scope="iin"))).first() is None:
+            return iin
+        serial += 1
+
+
 def make_pupil(school_class: SchoolClass | None = None, *, last_name: str | None = None,
                first_name: str = "Айгерім", birth_date: date = date(2013, 4, 5), sex: str = "female",
                iin: str | None = "auto") -> Pupil:
@@ -67,7 +81,7 @@ def make_pupil(school_class: SchoolClass | None = None, *, last_name: str | None
     pupil = Pupil(school_id=school_class.school_id, class_id=school_class.id, birth_date=birth_date, sex=sex)
     pupil.set_identity(
         last_name=last_name or f"{SECRET_MARKER}-Сейітова{n}", first_name=first_name, patronymic="Маратқызы",
-        iin=make_iin(birth_date, sex, n) if iin == "auto" else iin,
+        iin=_unused_iin(birth_date, sex, n) if iin == "auto" else iin,
     )
     db.session.add(pupil)
     db.session.flush()

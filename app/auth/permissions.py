@@ -51,6 +51,8 @@ class Permission(enum.StrEnum):
     SCREENING_ESCALATIONS = "screening:alert:escalated"
     CONSENT_RECORD = "consent:record:manage"
     CONSENT_OWN = "consent:own:manage"
+    #: Guidance articles for parents: general text, no pupil data, so not an identity permission.
+    GUIDANCE_READ = "parents:guidance:read"
 
 
 P = Permission
@@ -60,25 +62,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_SCHOOLS, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.AUDIT_READ,
         P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
-        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD,
+        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ,
     }),
     Role.DIRECTOR: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
-        P.SCREENING_ESCALATIONS,
+        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.SCREENING_CAMPAIGNS, P.SCREENING_ENTER,
-        P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE,
+        P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE, P.GUIDANCE_READ,
     }),
     Role.SOCIAL_PEDAGOGUE: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.CONSENT_RECORD,
-        P.SCREENING_INSTRUMENTS,
+        P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
     }),
     Role.CLASS_TEACHER: frozenset({
-        P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS,
+        P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ,
     }),
-    Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN}),
+    Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN, P.GUIDANCE_READ}),
     Role.PUPIL: frozenset({P.ACCOUNT_SELF, P.PUPIL_SELF}),
     Role.DISTRICT_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE}),
     Role.REGION_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE}),
@@ -93,6 +95,9 @@ IDENTITY_PERMISSIONS = frozenset({
 #: Endpoints anyone may call. Everything else must carry @require.
 PUBLIC_ENDPOINTS = frozenset({
     "static", "auth.login", "core.set_language", "core.healthz",
+    # Pupil self-completion: guarded by the personal one-time code, not by an account.
+    "screening.enter_code", "screening.choose_language", "screening.question", "screening.pause",
+    "screening.finished",
 })
 
 
@@ -285,3 +290,17 @@ def get_class_or_404(user: User, class_id: int, permission: Permission) -> Schoo
         audit.record_denied(user, permission=permission, object_type="class", object_id=str(class_id))
         abort(404)
     return school_class
+
+
+def get_school_or_404(user: User, school_id: int, permission: Permission) -> School:
+    """The school if ``user`` may reach it with ``permission``; otherwise audit and 404."""
+    from app.core import audit
+    from app.extensions import db
+
+    school = db.session.execute(
+        visible_schools(user, permission).where(School.id == school_id)
+    ).scalar_one_or_none()
+    if school is None:
+        audit.record_denied(user, permission=permission, object_type="school", object_id=str(school_id))
+        abort(404)
+    return school

@@ -81,6 +81,27 @@ class AuditAction(enum.StrEnum):
     PUPIL_SELF_READ = "pupil:self:read"
     REPORT_READ = "reports:aggregate:read"
     DEMO_CREATED = "demo:data:create"
+    PASSWORD_RESET = "admin:user:password_reset"  # noqa: S105  (an action name, not a password)
+    MFA_RESET = "admin:user:mfa_reset"
+    REGION_CREATE = "admin:region:create"
+    DISTRICT_CREATE = "admin:district:create"
+    AUDIT_VERIFY = "audit:log:verify"
+    CONSENT_GIVEN = "consent:record:given"
+    CONSENT_WITHDRAWN = "consent:record:withdrawn"
+    CAMPAIGN_CREATE = "screening:campaign:create"
+    CAMPAIGN_READ = "screening:campaign:read"
+    SCREENING_CODES_ISSUED = "screening:session:codes_issued"
+    SCREENING_CODES_PRINTED = "screening:session:codes_printed"
+    SCREENING_CODE_FAILED = "screening:session:code_failed"
+    SCREENING_ANSWER_SAVED = "screening:session:answer_saved"
+    SCREENING_SUBMIT = "screening:result:submit"
+    SCREENING_RESULT_READ = "screening:result:read"
+    SCREENING_RESULT_EXPORT = "screening:result:export"
+    ALERT_RAISED = "screening:alert:raised"
+    ALERT_ACKNOWLEDGED = "screening:alert:acknowledged"
+    ALERT_RESOLVED = "screening:alert:resolved"
+    ALERT_ESCALATED = "screening:alert:escalated"
+    ALERT_LIST_READ = "screening:alert:list"
 
 
 class AuditEntry(db.Model):

@@ -8,7 +8,7 @@ from flask import Flask, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core import audit
 from app.core.crypto import DecryptionError
@@ -29,6 +29,9 @@ def _render(code: int, template: str | None = None) -> tuple[str, int]:
 def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
     if exc.code is None or exc.code < 400:
         return exc
+    if isinstance(exc, SecurityError):
+        # An untrusted Host header: no URL can be built for it, so no page template either.
+        return "Bad Request", 400
     return _render(exc.code)
 
 

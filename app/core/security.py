@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import secrets
+from typing import IO, Any
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Request, Response, current_app, g
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 
 
 def _csp() -> str:
@@ -26,7 +30,27 @@ def _csp() -> str:
 
 #: Per-request values kept on ``g``. They are cleared at the start of each request because ``g``
 #: lives on the app context, which a request reuses when one is already pushed (tests, CLI).
-_REQUEST_G_KEYS = ("_login_user", "csrf_token", "senim_session", "senim_mfa_verified", "senim_session_expired")
+_REQUEST_G_KEYS = ("_login_user", "csrf_token", "senim_session", "senim_mfa_verified", "senim_session_expired",
+                   "_flask_babel")
+
+
+class _FormDataParser(FormDataParser):
+    """Werkzeug counts MAX_FORM_PARTS for multipart bodies only; count url-encoded fields too."""
+
+    def parse(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+              options: dict[str, str] | None = None) -> Any:
+        if mimetype == "application/x-www-form-urlencoded" and self.max_form_parts is not None:
+            body = stream.read()  # already limited to MAX_CONTENT_LENGTH
+            if body.count(b"&") >= self.max_form_parts:
+                raise RequestEntityTooLarge()
+            stream = io.BytesIO(body)
+        return super().parse(stream, mimetype, content_length, options)
+
+
+class SenimRequest(Request):
+    """The request class: the form-field limit applies to every form encoding."""
+
+    form_data_parser_class = _FormDataParser
 
 
 def _start_request() -> None:
@@ -56,6 +80,7 @@ def _add_headers(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
-    """Install the request hooks."""
+    """Install the request class and the request hooks."""
+    app.request_class = SenimRequest
     app.before_request(_start_request)
     app.after_request(_add_headers)

@@ -17,8 +17,12 @@ from app.core.i18n import language_choices
 NAVIGATION: list[tuple[str, Any, Permission]] = [
     ("core.index", _l("Home"), Permission.ACCOUNT_SELF),
     ("pupils.pupil_list", _l("Pupils"), Permission.PUPIL_LIST),
+    ("classes.index", _l("My class"), Permission.CLASS_FLAGS),
     ("parents.children", _l("My children"), Permission.PARENT_CHILD),
     ("pupils.my_page", _l("My page"), Permission.PUPIL_SELF),
+    ("screening.campaign_list", _l("Screening campaigns"), Permission.SCREENING_CAMPAIGNS),
+    ("screening.alert_inbox", _l("Alerts"), Permission.SCREENING_ALERTS),
+    ("screening.escalations", _l("Escalated alerts"), Permission.SCREENING_ESCALATIONS),
     ("reports.overview", _l("Reports"), Permission.REPORTS_AGGREGATE),
     ("admin.schools", _l("Schools"), Permission.ADMIN_SCHOOLS),
     ("admin.classes", _l("Classes"), Permission.ADMIN_CLASSES),

@@ -1,13 +1,44 @@
-"""Placeholder: being written."""
+"""Parents' pages: my children, a child's page (school, psychologist, rights) and guidance articles."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-from app.auth.permissions import Permission, require
+from flask import Blueprint, abort, current_app, render_template
+from flask_login import current_user
 
-bp = Blueprint("parents", __name__, url_prefix="/parents")
+from app.auth.permissions import Permission, get_pupil_or_404, has_permission, require
+from app.parents import guidance, services
+
+bp = Blueprint("parents", __name__, url_prefix="/parents", template_folder="templates")
 
 
 @bp.route("/children")
 @require(Permission.PARENT_CHILD)
 def children() -> str:
-    return ""
+    return render_template("parents/children.html", children=services.my_children(actor=current_user))
+
+
+@bp.route("/child/<pupil_uuid>")
+@require(Permission.PARENT_CHILD)
+def child(pupil_uuid: str) -> str:
+    pupil = get_pupil_or_404(current_user, pupil_uuid, Permission.PARENT_CHILD)
+    summary = services.read_child(actor=current_user, pupil=pupil)
+    # The consent page belongs to app.consent; link it only when that feature is installed.
+    can_consent = (has_permission(current_user, Permission.CONSENT_OWN)
+                   and "consent.parent_consent" in current_app.view_functions)
+    return render_template("parents/child.html", child=summary, articles=guidance.ARTICLES,
+                           can_consent=can_consent)
+
+
+@bp.route("/guidance")
+@require(Permission.GUIDANCE_READ)
+def guidance_list() -> str:
+    return render_template("parents/guidance_list.html", articles=guidance.ARTICLES)
+
+
+@bp.route("/guidance/<slug>")
+@require(Permission.GUIDANCE_READ)
+def guidance_detail(slug: str) -> str:
+    article = guidance.get_article(slug)
+    if article is None:
+        abort(404)
+    return render_template("parents/guidance_detail.html", article=article, articles=guidance.ARTICLES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField
+from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from app.core.iin import InvalidIIN, parse_iin
@@ -23,7 +23,7 @@ class PupilForm(FlaskForm):
     iin = StringField(_l("IIN"), validators=[Optional(), Regexp(r"^\d{12}$", message=_l("The IIN has 12 digits."))],
                       description=_l("12 digits. It is stored encrypted."))
     birth_date = DateField(_l("Date of birth"), validators=[DataRequired()])
-    sex = RadioField(_l("Sex"), choices=[("female", _l("Female")), ("male", _l("Male"))],
+    sex = RadioField(_l("Sex"), choices=[SelectChoice("female", _l("Female")), SelectChoice("male", _l("Male"))],
                      validators=[DataRequired()])
     class_id = SelectField(_l("Class"), coerce=int, validators=[DataRequired()])
 

@@ -1,0 +1,39 @@
+"""The audit log: filtered, paginated, newest first; reading it is audited; the chains can be verified."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_login import current_user
+
+from app.admin import services
+from app.admin.forms import AuditFilterForm, ConfirmForm
+from app.admin.views import bp
+from app.auth.permissions import Permission, require
+
+PERM = Permission.AUDIT_READ
+_FILTER_FIELDS = ("action", "outcome", "user_id", "pupil_id", "date_from", "date_to")
+
+
+def _filters(form: AuditFilterForm) -> services.AuditFilters:
+    """The filters whose fields are valid (an invalid one is shown with its error and ignored)."""
+    form.validate()
+    values = {name: getattr(form, name).data or None for name in _FILTER_FIELDS if not getattr(form, name).errors}
+    return services.AuditFilters(**values)
+
+
+@bp.route("/audit")
+@require(PERM)
+def audit_log() -> str:
+    form = AuditFilterForm(request.args)
+    filters = _filters(form)
+    page = services.audit_page(actor=current_user, filters=filters, page=request.args.get("page", 1, type=int))
+    query_args = {k: v for k, v in request.args.items() if k in _FILTER_FIELDS and v}
+    return render_template("admin/audit_log.html", form=form, page=page, names=services.actors(page.items),
+                           query_args=query_args, confirm=ConfirmForm())
+
+
+@bp.route("/audit/verify", methods=["POST"])
+@require(PERM)
+def audit_verify() -> str:
+    problems = services.verify_audit(actor=current_user)
+    return render_template("admin/audit_verify.html", problems=problems[:200], total=len(problems))

@@ -1,0 +1,1 @@
+"""The class teacher's pages: their classes and a flags-only view of each (no details, ever)."""

@@ -1,0 +1,1 @@
+"""Parental consent for psychodiagnostics: records, withdrawal, and the "has valid consent" check."""

@@ -1,0 +1,173 @@
+"""Saving answers and results: score, store, raise alerts and audit in one short transaction.
+
+An alert is never lost: the result, its alerts and the audit entry commit together or not at all.
+Rules marked ``on_answer`` (e.g. ASQ acuity "yes") already fire when a draft answer is autosaved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.core import audit
+from app.core.audit import AuditAction
+from app.core.models import Pupil, utcnow
+from app.extensions import db
+from app.screening.instruments import Instrument, InstrumentRegistry, load_registry
+from app.screening.models import Alert, FlagLevel, ScreeningResult, ScreeningSession, SessionStatus
+from app.screening.rules import Severity
+from app.screening.scoring import Alert as RuleAlert
+from app.screening.scoring import ScoreResult, check_answers, score
+
+_SEVERITY_FLAG = {Severity.ACUTE: FlagLevel.ACUTE, Severity.URGENT: FlagLevel.URGENT,
+                  Severity.ROUTINE: FlagLevel.ROUTINE}
+
+
+class SessionClosed(ValueError):
+    """The session is completed (or expired); nothing more can be saved."""
+
+
+def registry() -> InstrumentRegistry:
+    """The instruments, loaded and validated once per application."""
+    cache = current_app.extensions.setdefault("senim_instruments", {})
+    if "registry" not in cache:
+        cache["registry"] = load_registry(Path(current_app.config["SENIM_INSTRUMENTS_DIR"]))
+    return cache["registry"]
+
+
+def instrument_for(ref: str) -> Instrument:
+    """The instrument for an "id@version" reference."""
+    instrument_id, _, version = ref.partition("@")
+    return registry().get(instrument_id, version or None)
+
+
+def alert_due_at(severity: str, raised_at: datetime) -> datetime:
+    """The acknowledgement deadline for an alert of ``severity`` raised at ``raised_at``."""
+    rule = current_app.config["SENIM_ALERT_DEADLINES"].get(severity, timedelta(0))
+    if isinstance(rule, timedelta):
+        return raised_at + rule
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    hour, minute = (int(p) for p in current_app.config["SENIM_SCHOOL_DAY_ENDS"].split(":"))
+    local = raised_at.astimezone(zone)
+    end = datetime.combine(local.date(), time(hour, minute), tzinfo=zone)
+    if end <= local:  # raised after hours: the end of the next day
+        end += timedelta(days=1)
+    return end.astimezone(raised_at.tzinfo)
+
+
+def flag_level(result: ScoreResult) -> FlagLevel:
+    """Coarse outcome for class teachers and aggregates: the highest alert severity."""
+    return max((_SEVERITY_FLAG[a.severity] for a in result.alerts), default=FlagLevel.NONE)
+
+
+def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pupil: Pupil, instrument_ref: str,
+                  session: ScreeningSession | None, result: ScreeningResult | None) -> list[Alert]:
+    """Add an Alert row per fired rule not already raised for this session (same transaction)."""
+    existing: dict[str, Alert] = {}
+    if session is not None and session.id is not None:
+        existing = {a.rule_id: a for a in db.session.execute(
+            select(Alert).where(Alert.session_id == session.id)).scalars()}
+    raised = []
+    now = utcnow()
+    for fired in rule_alerts:
+        alert = existing.get(fired.rule)
+        if alert is None:
+            alert = Alert(pupil_id=pupil.id, school_id=pupil.school_id, instrument_ref=instrument_ref,
+                          rule_id=fired.rule, severity=str(fired.severity), raised_at=now,
+                          due_at=alert_due_at(str(fired.severity), now),
+                          session_id=session.id if session is not None else None)
+            db.session.add(alert)
+            db.session.flush()
+            audit.record(actor, AuditAction.ALERT_RAISED, school_id=pupil.school_id, pupil_id=pupil.id,
+                         object_type="alert", object_id=alert.uuid,
+                         details={"rule": fired.rule, "severity": str(fired.severity), "instrument": instrument_ref})
+            raised.append(alert)
+        if result is not None:
+            alert.result_id = result.id
+    if result is not None:  # alerts raised earlier from answers belong to the result too
+        for alert in existing.values():
+            alert.result_id = result.id
+    return raised
+
+
+def save_answer(*, session: ScreeningSession, item_id: str, value: int | None) -> list[Alert]:
+    """Autosave one draft answer (encrypted) and raise any on-answer alert, in one short transaction."""
+    if session.status == SessionStatus.COMPLETED or session.code_expires_at < utcnow():
+        raise SessionClosed(session.id)
+    instrument = instrument_for(session.instrument_ref)
+    answers = dict(session.draft)
+    answers[item_id] = value
+    checked = check_answers(instrument, answers)  # ScoringInputError on a bad item or value
+    session.draft = {k: v for k, v in checked.items() if v is not None}
+    if session.status == SessionStatus.ISSUED:
+        session.status, session.started_at = SessionStatus.IN_PROGRESS.value, utcnow()
+    pupil = session.pupil
+    interim = score(instrument, checked, age=pupil.age_on(utcnow().date()), stage="answer")
+    raised = _raise_alerts(actor=None, rule_alerts=interim.alerts, pupil=pupil,
+                           instrument_ref=instrument.ref, session=session, result=None)
+    audit.record(None, AuditAction.SCREENING_ANSWER_SAVED, school_id=pupil.school_id, pupil_id=pupil.id,
+                 object_type="screening_session", object_id=session.uuid, details={"item": item_id})
+    db.session.commit()
+    return raised
+
+
+def submit_result(*, actor: User | None, session: ScreeningSession | None, answers: Mapping[str, object],
+                  pupil: Pupil | None = None, instrument: Instrument | None = None,
+                  language: str | None = None) -> ScreeningResult:
+    """Score ``answers``, store the result, raise its alerts and audit it, in one transaction.
+
+    Self-completion passes the ``session`` (pupil, instrument and language come from it); paper entry
+    passes ``pupil``, ``instrument`` and ``language`` with ``session=None``.
+    """
+    if session is not None:
+        if session.status == SessionStatus.COMPLETED:
+            raise SessionClosed(session.id)
+        pupil, instrument = session.pupil, instrument_for(session.instrument_ref)
+        language = session.language or "ru"
+    assert pupil is not None and instrument is not None and language is not None
+    texts = instrument.text(language)
+    checked = check_answers(instrument, answers)
+    now = utcnow()
+    age = pupil.age_on(now.date())
+    scored = score(instrument, checked, age=age)
+    try:
+        result = ScreeningResult(
+            session_id=session.id if session is not None else None,
+            campaign_id=session.campaign_id if session is not None else None,
+            pupil_id=pupil.id, school_id=pupil.school_id, class_id=pupil.class_id,
+            instrument_id=instrument.id, instrument_version=instrument.version, language=language,
+            text_version=texts.text_version, text_status=texts.status,
+            mode="online" if session is not None else "paper",
+            entered_by_id=actor.id if actor is not None and session is None else None,
+            age=age, flag_level=int(flag_level(scored)), completed_at=now,
+        )
+        result.answers_json = json.dumps(checked, sort_keys=True)
+        result.scores_json = json.dumps(scored.as_dict(), sort_keys=True)
+        db.session.add(result)
+        db.session.flush()
+        if session is not None:
+            session.status, session.completed_at = SessionStatus.COMPLETED.value, now
+            session.draft_ct = None  # the answers now live (encrypted) in the result only
+        _raise_alerts(actor=actor, rule_alerts=scored.alerts, pupil=pupil, instrument_ref=instrument.ref,
+                      session=session, result=result)
+        audit.record(actor, AuditAction.SCREENING_SUBMIT, school_id=pupil.school_id, pupil_id=pupil.id,
+                     object_type="screening_result", object_id=result.uuid,
+                     details={"instrument": instrument.ref, "language": language, "mode": result.mode,
+                              "alerts": [a.rule for a in scored.alerts]})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def result_alert_severities(result: ScreeningResult) -> set[str]:
+    """Severities of the alerts attached to ``result``."""
+    return {a.severity for a in result.alerts}

@@ -1,0 +1,68 @@
+"""Alert inbox (psychologist) and escalations page (director)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.auth.permissions import Permission, require
+from app.core import audit
+from app.core.models import utcnow
+from app.screening import alerts as services
+from app.screening.forms import AcknowledgeForm, ResolveForm
+from app.screening.models import Alert
+from app.screening.views import bp
+
+P = Permission.SCREENING_ALERTS
+
+
+def _get_alert_or_404(alert_uuid: str) -> Alert:
+    alert = services.get_alert(actor=current_user, alert_uuid=alert_uuid)
+    if alert is None:
+        audit.record_denied(current_user, permission=P, object_type="alert", object_id=alert_uuid[:64])
+        abort(404)
+    return alert
+
+
+@bp.route("/screening/alerts")
+@require(P)
+def alert_inbox() -> str:
+    alerts = services.open_alerts(actor=current_user)
+    return render_template("screening/alerts.html", alerts=alerts, now=utcnow(),
+                           ack_form=AcknowledgeForm(), resolve_form=ResolveForm())
+
+
+@bp.route("/screening/alerts/<alert_uuid>/acknowledge", methods=["POST"])
+@require(P)
+def alert_acknowledge(alert_uuid: str) -> Response:
+    alert = _get_alert_or_404(alert_uuid)
+    if AcknowledgeForm().validate_on_submit():
+        services.acknowledge(actor=current_user, alert=alert)
+        flash(_("Alert acknowledged."), "success")
+    return redirect(url_for("screening.alert_inbox"))
+
+
+@bp.route("/screening/alerts/<alert_uuid>/resolve", methods=["POST"])
+@require(P)
+def alert_resolve(alert_uuid: str) -> str | Response:
+    alert = _get_alert_or_404(alert_uuid)
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        flash(_("Write what was done before closing the alert."), "error")
+    else:
+        try:
+            services.resolve(actor=current_user, alert=alert, note=form.note.data)
+        except services.AlertNotAcknowledged:
+            flash(_("Acknowledge the alert first."), "error")
+        else:
+            flash(_("Alert resolved."), "success")
+    return redirect(url_for("screening.alert_inbox"))
+
+
+@bp.route("/screening/escalations")
+@require(Permission.SCREENING_ESCALATIONS)
+def escalations() -> str:
+    return render_template("screening/escalations.html", alerts=services.escalated_alerts(actor=current_user),
+                           now=utcnow())

@@ -1,0 +1,121 @@
+"""Campaign planning, campaign page with consent status, issuing and printing one-time codes."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.auth.permissions import Permission, require, school_scope, visible_classes, visible_schools
+from app.core.models import School, SchoolClass
+from app.extensions import db
+from app.screening import campaigns as services
+from app.screening.forms import CampaignForm, IssueCodesForm, choices
+from app.screening.models import Campaign
+from app.screening.services import registry
+from app.screening.views import bp, scoped_or_404
+
+P = Permission.SCREENING_CAMPAIGNS
+
+
+def get_campaign_or_404(campaign_uuid: str, permission: Permission = P) -> Campaign:
+    """A campaign of a school in the user's scope, else an audited 404."""
+    schools = select(School.id).where(school_scope(current_user, permission))
+    query = select(Campaign).where(Campaign.uuid == campaign_uuid, Campaign.school_id.in_(schools))
+    return scoped_or_404(current_user, query, permission, "campaign", campaign_uuid)
+
+
+def instrument_choices() -> list:
+    """Active instruments with their licence and the status of each language's texts."""
+    result = []
+    for instrument in registry():
+        if instrument.status != "active" or not instrument.licence.electronic_use_allowed:
+            continue
+        langs = "; ".join(f"{lang}: {instrument.texts[lang].status.replace('_', ' ')}" for lang in sorted(instrument.texts))
+        label = _("%(title)s (%(ref)s). Licence: %(licence)s. Texts: %(langs)s",
+                  title=instrument.text("en").title, ref=instrument.ref, licence=instrument.licence.name, langs=langs)
+        result.append((instrument.ref, label))
+    return choices(result)
+
+
+def _local(day, end: bool) -> datetime:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time(23, 59, 59) if end else time(0, 0), tzinfo=zone)
+
+
+@bp.route("/screening/campaigns")
+@require(P)
+def campaign_list() -> str:
+    schools = select(School.id).where(school_scope(current_user, P))
+    campaigns = list(db.session.execute(
+        select(Campaign).where(Campaign.school_id.in_(schools)).order_by(Campaign.opens_at.desc())).scalars())
+    return render_template("screening/campaign_list.html", campaigns=campaigns)
+
+
+@bp.route("/screening/campaigns/new", methods=["GET", "POST"])
+@require(P)
+def campaign_new() -> str | Response:
+    school = db.session.execute(visible_schools(current_user, P).order_by(School.id)).scalars().first()
+    if school is None:
+        abort(404)
+    form = CampaignForm()
+    form.instruments.choices = instrument_choices()
+    classes = list(db.session.execute(
+        visible_classes(current_user, P).where(SchoolClass.school_id == school.id)
+        .order_by(SchoolClass.school_year.desc(), SchoolClass.grade, SchoolClass.letter)).scalars())
+    form.classes.choices = choices([(c.id, f"{c.label} ({c.school_year_label})") for c in classes])
+    if form.validate_on_submit():
+        chosen = [c for c in classes if c.id in form.classes.data]
+        campaign = services.create_campaign(
+            actor=current_user, school=school, title=form.title.data, instrument_refs=form.instruments.data,
+            classes=chosen, opens_at=_local(form.opens_on.data, False), closes_at=_local(form.closes_on.data, True),
+            mode=form.mode.data)
+        flash(_("Campaign planned."), "success")
+        return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
+    return render_template("screening/campaign_form.html", form=form, school=school)
+
+
+@bp.route("/screening/campaigns/<campaign_uuid>")
+@require(P)
+def campaign_detail(campaign_uuid: str) -> str:
+    campaign = get_campaign_or_404(campaign_uuid)
+    rows = services.campaign_pupils(actor=current_user, campaign=campaign)
+    form = IssueCodesForm()
+    form.pupils.choices = choices([(r.pupil.uuid, r.pupil.short_name) for r in rows if r.consented])
+    return render_template("screening/campaign_detail.html", campaign=campaign, rows=rows, form=form,
+                           missing=sum(1 for r in rows if not r.consented))
+
+
+@bp.route("/screening/campaigns/<campaign_uuid>/codes", methods=["POST"])
+@require(P)
+def campaign_issue_codes(campaign_uuid: str) -> str | Response:
+    campaign = get_campaign_or_404(campaign_uuid)
+    rows = {r.pupil.uuid: r for r in services.campaign_pupils(actor=current_user, campaign=campaign)}
+    form = IssueCodesForm()
+    form.pupils.choices = choices([(u, r.pupil.short_name) for u, r in rows.items()])
+    if not form.validate_on_submit():
+        flash(_("Choose at least one pupil with consent."), "error")
+        return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
+    pupils = [rows[u].pupil for u in form.pupils.data]
+    try:
+        issued = services.issue_codes(actor=current_user, campaign=campaign, pupils=pupils)
+    except services.NoValidConsent:
+        db.session.rollback()
+        flash(_("Codes can only be issued to pupils whose parents have consented. Record the consent first."),
+              "error")
+        return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
+    # The codes are shown once, on this print page (never stored or put in a cookie): only HMACs are kept.
+    cards = [(p, _instrument_title(ref), code) for p, ref, code in issued]
+    return render_template("screening/codes_print.html", campaign=campaign, cards=cards,
+                           url=request.host_url.rstrip("/") + url_for("screening.enter_code"))
+
+
+def _instrument_title(ref: str) -> str:
+    from app.screening.services import instrument_for
+
+    return instrument_for(ref).text("en").title

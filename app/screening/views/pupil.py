@@ -1,0 +1,121 @@
+"""Public pupil pages under /s, guarded by the one-time code (no account needed)."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from app.core.i18n import LANGUAGE_NAMES
+from app.screening import selfservice, services
+from app.screening.forms import CodeForm, LanguageForm, QuestionForm, choices
+from app.screening.models import ScreeningSession
+from app.screening.rules import Severity
+from app.screening.scoring import ScoringInputError, visible_items
+from app.screening.views import bp
+
+KEY, DONE, ACUTE = "senim_screening", "senim_screening_done", "senim_screening_acute"
+STATUS_LABELS = {"unvalidated_translation": "Translation not yet validated"}
+
+
+def _current() -> ScreeningSession:
+    found = selfservice.session_by_uuid(session.get(KEY))
+    if found is None:
+        session.pop(KEY, None)
+        abort(redirect(url_for("screening.enter_code")))
+    return found
+
+
+@bp.route("/s", methods=["GET", "POST"])
+def enter_code() -> str | Response:
+    form = CodeForm()
+    if form.validate_on_submit():
+        found = selfservice.open_by_code(code=form.code.data, ip=request.remote_addr or "")
+        if found is not None:
+            session[KEY] = found.uuid
+            session.pop(DONE, None)
+            session.pop(ACUTE, None)
+            return redirect(url_for("screening.question" if found.language else "screening.choose_language"))
+        form.code.errors.append(_("This code does not work. Check it, or ask the school psychologist."))
+    return render_template("screening/pupil/code.html", form=form)
+
+
+@bp.route("/s/language", methods=["GET", "POST"])
+def choose_language() -> str | Response:
+    current = _current()
+    instrument = services.instrument_for(current.instrument_ref)
+    form = LanguageForm()
+    form.language.choices = choices([
+        (lang, LANGUAGE_NAMES.get(lang, lang) + ("" if instrument.texts[lang].status != "unvalidated_translation"
+                                                 else " — " + _("translation not yet validated")))
+        for lang in ("kk", "ru", "en") if lang in instrument.texts and instrument.texts[lang].status != "not_available"
+    ])
+    if form.validate_on_submit():
+        selfservice.choose_language(session=current, language=form.language.data)
+        session["language"] = form.language.data  # the interface follows the chosen language
+        return redirect(url_for("screening.question"))
+    return render_template("screening/pupil/language.html", form=form)
+
+
+def _position(shown: list[str], draft: dict, requested: int | None) -> int:
+    if requested is not None and 1 <= requested <= len(shown):
+        return requested
+    for n, item_id in enumerate(shown, start=1):
+        if draft.get(item_id) is None:
+            return n
+    return len(shown)
+
+
+@bp.route("/s/q", methods=["GET", "POST"])
+def question() -> str | Response:
+    current = _current()
+    if not current.language:
+        return redirect(url_for("screening.choose_language"))
+    instrument = services.instrument_for(current.instrument_ref)
+    texts = instrument.text(current.language)
+    draft = current.draft
+    shown = visible_items(instrument, draft)
+    n = _position(shown, draft, request.values.get("n", type=int))
+    item = instrument.item(shown[n - 1])
+    form = QuestionForm()
+    form.answer.choices = choices([(o.value, texts.options[item.option_set][o.id]) for o in item.options])
+    form.answer.label.text = texts.items[item.id]
+    if request.method == "POST" and request.form.get("nav") == "back":
+        return redirect(url_for("screening.question", n=max(1, n - 1)))
+    if form.validate_on_submit():
+        try:
+            raised = services.save_answer(session=current, item_id=item.id, value=form.answer.data)
+        except (ScoringInputError, services.SessionClosed):
+            abort(400)
+        if any(a.severity == Severity.ACUTE for a in raised):
+            session[ACUTE] = True
+        draft = current.draft
+        shown = visible_items(instrument, draft)
+        if n < len(shown):
+            return redirect(url_for("screening.question", n=n + 1))
+        if all(draft.get(i) is not None for i in shown if instrument.item(i).required):
+            result = services.submit_result(actor=None, session=current, answers=draft)
+            session.pop(KEY, None)
+            session[DONE] = current.language
+            if any(a.severity == Severity.ACUTE.value for a in result.alerts):
+                session[ACUTE] = True
+            return redirect(url_for("screening.finished"))
+        return redirect(url_for("screening.question"))
+    if request.method == "GET" and draft.get(item.id) is not None:
+        form.answer.data = draft[item.id]
+    return render_template("screening/pupil/question.html", form=form, texts=texts, n=n, total=len(shown),
+                           unvalidated=texts.status == "unvalidated_translation", acute=session.get(ACUTE, False))
+
+
+@bp.route("/s/pause", methods=["POST"])
+def pause() -> str:
+    session.pop(KEY, None)
+    return render_template("screening/pupil/paused.html")
+
+
+@bp.route("/s/done")
+def finished() -> str | Response:
+    language = session.get(DONE)
+    if language is None:
+        return redirect(url_for("screening.enter_code"))
+    return render_template("screening/pupil/done.html", acute=session.get(ACUTE, False))

@@ -1,0 +1,37 @@
+"""Per-pupil screening history with trend charts, and FHIR export of a result."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, render_template
+from flask_login import current_user
+
+from app.auth.permissions import Permission, get_pupil_or_404, require
+from app.core import audit
+from app.screening import results as services
+from app.screening.views import bp
+
+P = Permission.SCREENING_RESULTS
+
+
+@bp.route("/screening/pupils/<pupil_uuid>/results")
+@require(P)
+def pupil_results(pupil_uuid: str) -> str:
+    pupil = get_pupil_or_404(current_user, pupil_uuid, P)
+    history = services.pupil_history(actor=current_user, pupil=pupil)
+    charts = [(name, points, services.svg_points(points)) for name, points in services.trend_series(history).items()]
+    return render_template("screening/results.html", pupil=pupil, history=history, charts=charts)
+
+
+@bp.route("/screening/pupils/<pupil_uuid>/results/<result_uuid>.fhir.json")
+@require(P)
+def result_fhir(pupil_uuid: str, result_uuid: str) -> Response:
+    pupil = get_pupil_or_404(current_user, pupil_uuid, P)
+    result = services.get_result_for(pupil=pupil, result_uuid=result_uuid)
+    if result is None:
+        audit.record_denied(current_user, permission=P, object_type="screening_result", object_id=result_uuid[:64])
+        abort(404)
+    body = json.dumps(services.export_fhir(actor=current_user, result=result), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/fhir+json", headers={
+        "Content-Disposition": f'attachment; filename="QuestionnaireResponse-{result.uuid}.json"'})
