@@ -1,4 +1,4 @@
-"""E36 one audit row per sensitive read without data, E37 append-only (PG), E38 tampering detected, E39 no audit, no access."""
+"""E36 one audit row per sensitive read, without data; E37 append-only (PG); E38 tampering; E39 no audit, no access."""
 
 from __future__ import annotations
 

@@ -191,3 +191,11 @@ def test_error_pages_render_in_each_language(app: Flask, world, make_app, monkey
         assert f'<html lang="{language}">' in body, code
         assert f"{code}" in body, code
         assert not _TRACEBACK.search(body), code
+
+
+def test_error_pages_are_translated(app: Flask, world) -> None:
+    headings = set()
+    for language in LANGUAGES:
+        body = app.test_client().get("/no-such-page", headers={"Accept-Language": language}).get_data(as_text=True)
+        headings.add(re.search(r"<h1>(.*?)</h1>", body, re.DOTALL).group(1).strip())
+    assert len(headings) == len(LANGUAGES), f"the 404 heading is not translated: {headings}"
