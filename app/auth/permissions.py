@@ -278,29 +278,26 @@ def get_pupil_or_404(user: User, pupil_uuid: str, permission: Permission = P.PUP
     return pupil
 
 
-def get_class_or_404(user: User, class_id: int, permission: Permission) -> SchoolClass:
-    """The class if ``user`` may reach it with ``permission``; otherwise audit and 404."""
+def _scoped_or_404(user: User, query: Select, *, permission: Permission, object_type: str,
+                   object_id: int) -> Any:
+    """The one row of a scoped ``query``; if there is none, audit the refusal and answer 404."""
     from app.core import audit
     from app.extensions import db
 
-    school_class = db.session.execute(
-        visible_classes(user, permission).where(SchoolClass.id == class_id)
-    ).scalar_one_or_none()
-    if school_class is None:
-        audit.record_denied(user, permission=permission, object_type="class", object_id=str(class_id))
+    found = db.session.execute(query).scalar_one_or_none()
+    if found is None:
+        audit.record_denied(user, permission=permission, object_type=object_type, object_id=str(object_id))
         abort(404)
-    return school_class
+    return found
+
+
+def get_class_or_404(user: User, class_id: int, permission: Permission) -> SchoolClass:
+    """The class if ``user`` may reach it with ``permission``; otherwise audit and 404."""
+    query = visible_classes(user, permission).where(SchoolClass.id == class_id)
+    return _scoped_or_404(user, query, permission=permission, object_type="class", object_id=class_id)
 
 
 def get_school_or_404(user: User, school_id: int, permission: Permission) -> School:
     """The school if ``user`` may reach it with ``permission``; otherwise audit and 404."""
-    from app.core import audit
-    from app.extensions import db
-
-    school = db.session.execute(
-        visible_schools(user, permission).where(School.id == school_id)
-    ).scalar_one_or_none()
-    if school is None:
-        audit.record_denied(user, permission=permission, object_type="school", object_id=str(school_id))
-        abort(404)
-    return school
+    query = visible_schools(user, permission).where(School.id == school_id)
+    return _scoped_or_404(user, query, permission=permission, object_type="school", object_id=school_id)

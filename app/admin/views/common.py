@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort
 from flask_login import current_user
 
+from app.auth import permissions
 from app.auth.permissions import Permission, visible_classes, visible_schools
-from app.core import audit
 from app.core.models import School, SchoolClass
 from app.extensions import db
 
 
 def get_school_or_404(school_id: int, permission: Permission) -> School:
     """The school if the current user may reach it with ``permission``; otherwise audit and 404."""
-    school = db.session.execute(
-        visible_schools(current_user, permission).where(School.id == school_id)
-    ).scalar_one_or_none()
-    if school is None:
-        audit.record_denied(current_user, permission=permission, object_type="school", object_id=str(school_id))
-        abort(404)
-    return school
+    return permissions.get_school_or_404(current_user, school_id, permission)
 
 
 def school_choices(permission: Permission) -> list[tuple[int, str]]:
