@@ -18,8 +18,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.core.translations_build import compile_catalogs
 from app.extensions import db
 from tests import factories
+
+# Before any app exists: Flask-Babel remembers a missing .mo as "English" for the whole process.
+compile_catalogs()
 
 pytest_plugins: list[str] = []
 
