@@ -198,8 +198,8 @@ def csv_rows(report: PupilCountReport) -> list[list[Cell]]:
     rows.append([report.grand_total.label, "", *report.grand_total.cells])
     if report.suppressed:
         rows.append([])
-        rows.append([_("%(mark)s: from 1 to %(max)s pupils.", mark=f"<{report.threshold}",
-                       max=report.threshold - 1)])
+        mark = f"<{report.threshold}"
+        rows.append([_("%(mark)s: from 1 to %(max)s pupils.", mark=mark, max=report.threshold - 1)])
     if report.hidden:
         rows.append([_("x: hidden so that a small number cannot be worked out from the totals.")])
     return rows
