@@ -6,7 +6,7 @@ FLASK := SENIM_CONFIG=development FLASK_APP=wsgi $(VENV)/bin/flask
 PYBABEL := $(VENV)/bin/pybabel
 PYTEST_WORKERS ?= auto
 
-.PHONY: run setup venv translations db demo test test-sqlite test-postgres lint check extract-messages clean
+.PHONY: run setup venv translations db demo test test-sqlite test-postgres lint check extract-messages clean bench
 
 ## setup: virtual environment, pinned dependencies, compiled translations
 setup: $(VENV)/.deps-installed translations
@@ -35,8 +35,8 @@ run: demo
 	@echo "Senim is at http://127.0.0.1:5000 — sign in with an account above. Ctrl+C stops it."
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-## test: set up and run the whole suite (SQLite; PostgreSQL too when SENIM_TEST_POSTGRES_URL is set)
-test: setup
+## test: set up, lint (ruff), then run the whole suite (SQLite; PostgreSQL too when SENIM_TEST_POSTGRES_URL is set)
+test: setup lint
 	$(MAKE) test-sqlite
 	@if [ -n "$$SENIM_TEST_POSTGRES_URL" ]; then $(MAKE) test-postgres; else echo "SENIM_TEST_POSTGRES_URL not set: PostgreSQL run skipped (.ci/run sets it)"; fi
 
@@ -45,6 +45,10 @@ test-sqlite:
 
 test-postgres:
 	SENIM_TEST_DATABASE_URL=$$SENIM_TEST_POSTGRES_URL $(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not sqlite_only"
+
+## bench: load benchmark of saving pupils' answers vs a bare Flask+SQLAlchemy ceiling (PostgreSQL 15, gunicorn, wrk; ~3 min; not part of test)
+bench: setup
+	$(PY) -m bench.run_submit
 
 ## lint: ruff
 lint: setup

@@ -82,6 +82,8 @@ class BaseConfig:
     SENIM_SMTP_HOST = ""
     SENIM_SMTP_PORT = int(os.environ.get("SENIM_SMTP_PORT", "25"))
     SENIM_MAIL_FROM = "senim@localhost"
+    #: Public address of Senim (e.g. "https://senim.example.kz"), for links in mail sent by cron commands.
+    SENIM_BASE_URL = ""
 
     # --- screening alerts and one-time codes (issue 4) ------------------------------
     #: Deadline to acknowledge an alert, by severity: a timedelta after it was raised, or
@@ -106,7 +108,7 @@ class DevelopmentConfig(BaseConfig):
 
     ENV_NAME = "development"
     DEBUG = False  # the debugger is never on: run `flask run --debug` yourself if you need it
-    SECRET_KEY = "insecure-development-secret-key"
+    SECRET_KEY = "insecure-development-secret-key"  # noqa: S105  (development only; production reads the environment)
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{BASE_DIR / 'instance' / 'senim.db'}"
     SENIM_ENCRYPTION_KEYS = _INSECURE_ENCRYPTION_KEYS
     SENIM_BLIND_INDEX_KEY = _INSECURE_BLIND_INDEX_KEY
@@ -150,6 +152,7 @@ ENVIRONMENT_SETTINGS = {
     "SENIM_FRAME_ANCESTORS": "SENIM_FRAME_ANCESTORS",
     "SENIM_SMTP_HOST": "SENIM_SMTP_HOST",
     "SENIM_MAIL_FROM": "SENIM_MAIL_FROM",
+    "SENIM_BASE_URL": "SENIM_BASE_URL",
 }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +22,10 @@ from app import create_app
 from app.core.translations_build import compile_catalogs
 from app.extensions import db
 from tests import factories
+
+# Hypothesis: no per-example deadline; a loaded 2-core CI machine makes timings meaningless.
+settings.register_profile("senim", deadline=None)
+settings.load_profile("senim")
 
 # Before any app exists: Flask-Babel remembers a missing .mo as "English" for the whole process.
 compile_catalogs()

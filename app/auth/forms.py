@@ -32,6 +32,13 @@ class CodeForm(FlaskForm):
     )
 
 
+class ReauthForm(CodeForm):
+    """Step-up: the password again, and the code for roles with a second factor (the view drops it otherwise)."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
 class EnrollForm(CodeForm):
     secret = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Z2-7]{16,64}$")])
 

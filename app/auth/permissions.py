@@ -244,7 +244,7 @@ def require(permission: Permission, *, mfa: bool = True) -> Callable[[F], F]:
             if not has_permission(current_user, permission):
                 from app.core import audit
 
-                audit.record_denied(current_user, permission=permission)
+                audit.record_denied(current_user, permission=permission, **_denied_target(kwargs))
                 abort(403)
             return view(*args, **kwargs)
 
@@ -252,6 +252,21 @@ def require(permission: Permission, *, mfa: bool = True) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def _denied_target(view_args: dict[str, Any]) -> dict[str, Any]:
+    """Tie a 403 on a ``<pupil_uuid>`` route to that pupil, so the attempt shows in its access log.
+
+    The response stays the same 403 for every id; only the audit entry names the pupil.
+    """
+    pupil_uuid = view_args.get("pupil_uuid")
+    if not isinstance(pupil_uuid, str):
+        return {}
+    from app.extensions import db
+
+    target = db.session.execute(select(Pupil.id, Pupil.school_id).where(Pupil.uuid == pupil_uuid)).first()
+    return {"object_type": "pupil", "object_id": pupil_uuid[:64],
+            "pupil_id": target[0] if target else None, "school_id": target[1] if target else None}
 
 
 def endpoint_permission(view: Callable[..., Any]) -> Permission | None:

@@ -158,6 +158,39 @@ def verify_mfa(*, user: User, code: str, ip: str) -> bool:
     return True
 
 
+def reauthenticate(*, user: User, password: str, code: str | None, ip: str) -> bool:
+    """Step-up: check the password (and the code, for roles with a second factor) again.
+
+    On success the session counts as freshly authenticated (:mod:`app.auth.stepup`). A failure counts
+    towards the same lockout as a failed sign-in, so the prompt cannot be used to guess the password.
+    """
+    key = account_key(user.username)
+    blocked = is_locked(key) or ip_throttled(ip) or (user.requires_mfa and mfa_throttled(user))
+    ok = passwords.verify_password(hasher(), user.password_hash, password)
+    step = None
+    if ok and user.requires_mfa:
+        secret = user.totp_secret
+        step = totp.verify_code(secret, code or "", last_used_step=user.totp_last_step) if secret else None
+        ok = step is not None
+    record = sessions.current_session()
+    if ok and not blocked and record is not None:
+        if step is not None:
+            user.totp_last_step = step
+        record.reauth_at = utcnow()
+        audit.record(user, AuditAction.REAUTH, object_type="user", object_id=user.id)
+        db.session.commit()
+        return True
+    db.session.add(LoginFailure(account_key=key, ip=ip))
+    db.session.flush()
+    audit.record(user, AuditAction.REAUTH, outcome=Outcome.DENIED, object_type="user", object_id=user.id,
+                 details={"reason": "locked" if blocked else "credentials"})
+    if not blocked and is_locked(key):
+        audit.record(user, AuditAction.LOCKOUT, outcome=Outcome.DENIED, object_type="user", object_id=user.id,
+                     details={"account_key": key[:16]})
+    db.session.commit()
+    return False
+
+
 def change_password(*, user: User, current_password: str, new_password: str) -> bool:
     """Change the password and end the user's other sessions; False if the current one is wrong."""
     if not passwords.verify_password(hasher(), user.password_hash, current_password):

@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import services, totp
-from app.auth.forms import CodeForm, EnrollForm, LanguageForm, LoginForm, PasswordChangeForm
+from app.auth.forms import CodeForm, EnrollForm, LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
 from app.auth.permissions import Permission, require
 from app.core.i18n import language_choices
 
@@ -73,6 +73,23 @@ def mfa_verify() -> str | Response:
             return redirect(safe_next(request.args.get("next")))
         flash(_("That code was not accepted. Wait for a new code and try again."), "error")
     return render_template("auth/mfa_verify.html", form=form)
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@require(Permission.ACCOUNT_SELF)
+def reauth() -> str | Response:
+    """Step-up (app.auth.stepup): enter the password (and code) again, then go back to ``next``."""
+    form = ReauthForm()
+    if not current_user.requires_mfa:
+        del form.code
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        code = form.code.data if current_user.requires_mfa else None
+        if services.reauthenticate(user=current_user, password=form.password.data, code=code, ip=_client_ip()):
+            return redirect(safe_next(form.next.data))
+        flash(_("That was not accepted. Check what you typed and try again."), "error")
+    return render_template("auth/reauth.html", form=form, with_code=current_user.requires_mfa)
 
 
 @bp.route("/mfa/enroll", methods=["GET", "POST"])

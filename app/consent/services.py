@@ -45,6 +45,13 @@ def current_consent(pupil: Pupil, *, on: date | None = None,
     return db.session.execute(query).scalar_one_or_none()
 
 
+def read_consent(*, actor: User, pupil: Pupil) -> Consent | None:
+    """:func:`current_consent` for a consent page; the opening is audited before anything is shown."""
+    audit.record_read(actor, AuditAction.CONSENT_READ, school_id=pupil.school_id, pupil_id=pupil.id,
+                      object_type="pupil", object_id=pupil.uuid)
+    return current_consent(pupil)
+
+
 def has_valid_consent(pupil: Pupil, *, on: date | None = None) -> bool:
     """True iff a non-withdrawn, unexpired psychodiagnostics consent exists for the pupil."""
     return current_consent(pupil, on=on) is not None
@@ -76,7 +83,8 @@ def _add(*, actor: User, pupil: Pupil, method: ConsentMethod, given_on: date) ->
     db.session.flush()
     audit.record(actor, AuditAction.CONSENT_GIVEN, school_id=pupil.school_id, pupil_id=pupil.id,
                  object_type="consent", object_id=consent.uuid,
-                 details={"method": method.value, "scope": consent.scope, "valid_until": consent.valid_until.isoformat()})
+                 details={"method": method.value, "scope": consent.scope,
+                          "valid_until": consent.valid_until.isoformat()})
     db.session.commit()
     return consent
 

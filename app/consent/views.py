@@ -31,7 +31,8 @@ def staff_record(pupil_uuid: str) -> str | Response:
     elif not form.is_submitted():
         form.signed_on.data = services.today_local()
     return render_template("consent/staff.html", pupil=pupil, form=form, withdraw_form=WithdrawForm(),
-                           current=services.current_consent(pupil), history=services.consent_history(pupil))
+                           current=services.read_consent(actor=current_user, pupil=pupil),
+                           history=services.consent_history(pupil))
 
 
 @bp.route("/pupils/<pupil_uuid>/withdraw", methods=["POST"])
@@ -58,7 +59,7 @@ def parent_consent(pupil_uuid: str) -> str | Response:
             flash(_("Thank you. Your consent is recorded."), "success")
             return redirect(url_for("consent.parent_consent", pupil_uuid=pupil.uuid))
     return render_template("consent/parent.html", pupil=pupil, form=form, withdraw_form=WithdrawForm(),
-                           current=services.current_consent(pupil), today=date.today())
+                           current=services.read_consent(actor=current_user, pupil=pupil), today=date.today())
 
 
 @bp.route("/my-children/<pupil_uuid>/withdraw", methods=["POST"])

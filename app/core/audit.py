@@ -4,7 +4,9 @@ Every write, every read of a pupil's sensitive data and every denied access adds
 :class:`AuditEntry`: who (user and role), what (:class:`AuditAction`), on what (ids only — never the
 sensitive values), when (UTC), from where (IP, request id) and the outcome. Entries form SHA-256 hash
 chains, one per school (chain 0 for everything else), serialised through a head row per chain, so an
-edited, inserted or deleted entry is detected by :func:`verify` (``flask audit verify``). On PostgreSQL
+edited, inserted or deleted entry is detected by :func:`verify` (``flask audit verify``). Pupils' answer
+saves, the busiest writes, go to one of :data:`AUDIT_LANES` extra chains of their school ("lanes", see
+:func:`chain_for`) so that pupils answering at the same moment do not all queue on one head row. On PostgreSQL
 a trigger also refuses UPDATE, DELETE and TRUNCATE of the table (see the migrations).
 
 Writes record their entry in the same transaction as the change. Reads call :func:`record_read`,
@@ -22,7 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import Integer, String, Text, insert, select, update
+from sqlalchemy import Integer, String, Text, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,7 +55,7 @@ class AuditAction(enum.StrEnum):
     MFA_ENROLLED = "auth:mfa:enrolled"
     MFA_VERIFIED = "auth:mfa:verified"
     MFA_FAILED = "auth:mfa:failed"
-    PASSWORD_CHANGED = "auth:password:changed"
+    PASSWORD_CHANGED = "auth:password:changed"  # noqa: S105  (an action name, not a password)
     SESSION_EXPIRED = "auth:session:expired"
     ACCESS_DENIED = "access:denied"
     CSRF_FAILED = "security:csrf:failed"
@@ -102,6 +105,12 @@ class AuditAction(enum.StrEnum):
     ALERT_RESOLVED = "screening:alert:resolved"
     ALERT_ESCALATED = "screening:alert:escalated"
     ALERT_LIST_READ = "screening:alert:list"
+    REAUTH = "auth:reauth"
+    CONSENT_READ = "consent:record:read"
+    LOCAL_INSTRUMENT_UPLOAD = "screening:local_instrument:upload"
+    LOCAL_INSTRUMENT_RETIRE = "screening:local_instrument:retire"
+    CLASS_OVERVIEW_READ = "screening:class_overview:read"
+    SCREENING_SESSION_CLOSED = "screening:session:closed"
 
 
 class AuditEntry(db.Model):
@@ -110,7 +119,7 @@ class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Which hash chain (the school id; 0 for entries outside a school).
+    #: Which hash chain (the school id; 0 for entries outside a school; negative: a lane, see chain_for).
     chain_id: Mapped[int] = mapped_column(Integer, index=True)
     #: Position in that chain, from 1, without gaps.
     chain_seq: Mapped[int]
@@ -175,18 +184,54 @@ def _request_meta() -> tuple[str | None, str | None]:
     return request.remote_addr, g.get("request_id")
 
 
+# Prepared once: building and cache-keying these statements for every entry cost more CPU than running
+# them. Core statements do not autoflush, so record() flushes first: pending changes of the caller reach
+# the database before the chain head is locked, and the lock is held only by the statements below.
+_HEADS = AuditChainHead.__table__
+_ENTRIES = AuditEntry.__table__
+_ENTRY_FIELDS = (*_HASHED_FIELDS, "row_hash")
+_LOCK_HEAD = (
+    update(_HEADS).where(_HEADS.c.chain_id == bindparam("head_chain"))
+    .values(seq=_HEADS.c.seq + 1).returning(_HEADS.c.seq, _HEADS.c.last_hash)
+)
+_NEW_HEAD = {
+    name: dialect_insert(_HEADS).values(chain_id=bindparam("head_chain"), seq=0, last_hash=GENESIS_HASH)
+    .on_conflict_do_nothing()
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_ADD_ENTRY = insert(_ENTRIES).values({name: bindparam(f"e_{name}") for name in _ENTRY_FIELDS})
+_MOVE_HEAD = (update(_HEADS).where(_HEADS.c.chain_id == bindparam("head_chain"))
+              .values(last_hash=bindparam("e_row_hash")))
+#: PostgreSQL: the entry and the head's new hash in one statement (one round trip while the head is locked).
+_ADD_ENTRY_AND_MOVE_HEAD = _MOVE_HEAD.add_cte(_ADD_ENTRY.cte("new_audit_entry"))
+
+
 def _advance_head(chain_id: int) -> tuple[int, str]:
     """Lock the chain head by moving it forward; returns (new seq, previous hash)."""
-    statement = (
-        update(AuditChainHead).where(AuditChainHead.chain_id == chain_id)
-        .values(seq=AuditChainHead.seq + 1)
-        .returning(AuditChainHead.seq, AuditChainHead.last_hash)
-    )
-    row = db.session.execute(statement).first()
+    row = db.session.execute(_LOCK_HEAD, {"head_chain": chain_id}).first()
     if row is None:
-        db.session.execute(insert(AuditChainHead).values(chain_id=chain_id, seq=1, last_hash=GENESIS_HASH))
-        return 1, GENESIS_HASH
+        # A new chain. Two writers may start it at once: ON CONFLICT DO NOTHING lets the second wait for
+        # the first, and then both take the head row's lock in turn.
+        db.session.execute(_NEW_HEAD[db.session.get_bind().dialect.name], {"head_chain": chain_id})
+        row = db.session.execute(_LOCK_HEAD, {"head_chain": chain_id}).one()
     return row[0], row[1]
+
+
+#: Extra chains per school for high-volume writes (pupils' answer saves): each has its own head row.
+AUDIT_LANES = 16
+
+
+def chain_for(school_id: int | None, lane: int | None = None) -> int:
+    """The chain of an entry: the school's own (its id; 0 outside a school) or its lane ``lane``.
+
+    Lane ``k`` (0 <= k < AUDIT_LANES) of school ``s`` is chain ``-(s * 100 + k)``, e.g. -703 for school 7,
+    lane 3: a number no school chain uses, readable in ``flask audit verify`` output.
+    """
+    if not school_id:
+        return 0
+    if lane is None:
+        return school_id
+    return -(school_id * 100 + lane % AUDIT_LANES)
 
 
 def record(
@@ -199,9 +244,16 @@ def record(
     object_type: str | None = None,
     object_id: str | int | None = None,
     details: Mapping[str, Any] | None = None,
+    lane: int | None = None,
 ) -> None:
-    """Add an audit entry to the current transaction (the caller commits with its change)."""
-    chain_id = school_id or 0
+    """Add an audit entry to the current transaction (the caller commits with its change).
+
+    ``lane`` (any int, e.g. a session id) puts the entry on one of the school's lane chains instead of
+    its own chain; all entries of one transaction should use the same chain, so that two transactions
+    never lock two heads in opposite order.
+    """
+    chain_id = chain_for(school_id, lane)
+    db.session.flush()
     seq, prev_hash = _advance_head(chain_id)
     ip, request_id = _request_meta()
     values: dict[str, Any] = {
@@ -222,10 +274,13 @@ def record(
         "prev_hash": prev_hash,
     }
     values["row_hash"] = entry_hash(values)
-    db.session.execute(insert(AuditEntry).values(**values))
-    db.session.execute(
-        update(AuditChainHead).where(AuditChainHead.chain_id == chain_id).values(last_hash=values["row_hash"])
-    )
+    params = {f"e_{name}": value for name, value in values.items()}
+    params["head_chain"] = chain_id
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_ADD_ENTRY_AND_MOVE_HEAD, params)
+    else:
+        db.session.execute(_ADD_ENTRY, params)
+        db.session.execute(_MOVE_HEAD, params)
 
 
 def record_now(actor: Any, action: AuditAction, **kwargs: Any) -> None:
@@ -318,6 +373,6 @@ def checkpoint() -> dict[int, tuple[int, str]]:
 
 
 __all__ = [
-    "AuditAction", "AuditEntry", "AuditUnavailable", "Outcome", "checkpoint",
+    "AUDIT_LANES", "AuditAction", "AuditEntry", "AuditUnavailable", "Outcome", "chain_for", "checkpoint",
     "record", "record_denied", "record_now", "record_read", "verify",
 ]

@@ -20,7 +20,8 @@ from app.core.iin import make_iin
 from app.core.models import District, Pupil, PupilGuardian, Region, School, SchoolClass
 from app.extensions import db
 
-DEMO_PASSWORD = "tulpar-demo-kokpar-2026"
+#: Printed by `flask demo create`; demo data is refused outside development (SENIM_DEMO_ALLOWED).
+DEMO_PASSWORD = "tulpar-demo-kokpar-2026"  # noqa: S105  (a published demo sign-in, not a secret)
 SCHOOL_YEAR = 2026
 
 #: Fixed base32 TOTP secrets for the demo accounts that need a second factor (demo only!).

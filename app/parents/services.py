@@ -7,7 +7,8 @@ reach the template.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from sqlalchemy import select
 
@@ -38,6 +39,8 @@ class ChildSummary:
     class_label: str | None
     school_name: str
     psychologists: tuple[SchoolContact, ...] = ()
+    #: Last day of the valid consent to screening, or None when there is none (not given, withdrawn, expired).
+    consent_until: date | None = None
 
 
 def school_psychologists(*, school_id: int) -> list[SchoolContact]:
@@ -69,7 +72,10 @@ def my_children(*, actor: User) -> list[ChildSummary]:
 
 
 def read_child(*, actor: User, pupil: Pupil) -> ChildSummary:
-    """Audit a parent's opening of their child's page, then give its summary."""
+    """Audit a parent's opening of their child's page, then give its summary with the consent status."""
+    from app.consent.services import current_consent
+
     audit.record_read(actor, AuditAction.PARENT_CHILD_READ, school_id=pupil.school_id, pupil_id=pupil.id,
                       object_type="pupil", object_id=pupil.uuid)
-    return _summary(pupil, with_contacts=True)
+    consent = current_consent(pupil)
+    return replace(_summary(pupil, with_contacts=True), consent_until=consent.valid_until if consent else None)

@@ -35,7 +35,7 @@ def _class_choices(permission: Permission) -> list[tuple[int, str]]:
 @require(Permission.PUPIL_LIST)
 def pupil_list() -> str:
     form = SearchForm(request.args)
-    form.class_id.choices = [(0, _("All classes"))] + _class_choices(Permission.PUPIL_LIST)
+    form.class_id.choices = [(0, _("All classes")), *_class_choices(Permission.PUPIL_LIST)]
     class_id = form.class_id.data if form.validate() and form.class_id.data else None
     name = (form.q.data or "").strip() or None
     pupils = services.list_pupils(actor=current_user, class_id=class_id, name=name)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, get_school_or_404, require, visible_schools
+from app.auth.stepup import require_recent_auth
 from app.core.exports import csv_bytes
 from app.core.models import School
 from app.extensions import db
@@ -42,6 +43,7 @@ def overview() -> str:
 
 @bp.route("/export.csv")
 @require(Permission.REPORTS_AGGREGATE)
+@require_recent_auth()
 def export_csv() -> Response:
     school = _selected_school()
     report = services.pupil_counts(actor=current_user, school=school, export=True)

@@ -1,22 +1,21 @@
-"""The alert inbox: list, acknowledge, resolve; escalate overdue alerts and notify by e-mail."""
+"""The alert inbox: list, acknowledge, resolve; escalate overdue alerts and notify by e-mail (notify.py)."""
 
 from __future__ import annotations
 
 import smtplib
 from datetime import datetime
-from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import case, select
 
-from app.auth.models import RoleAssignment, User
+from app.auth.models import User
 from app.auth.permissions import Permission, school_scope
-from app.auth.roles import Role
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import School, utcnow
 from app.extensions import db
 from app.screening.models import Alert
+from app.screening.notify import notify_overdue
 
 _SEVERITY_ORDER = case({"acute": 0, "urgent": 1}, value=Alert.severity, else_=2)
 
@@ -79,31 +78,6 @@ def escalated_alerts(*, actor: User) -> list[Alert]:
     ).scalars())
 
 
-def _psychologist_emails(school_id: int) -> list[str]:
-    query = (select(User.email).join(RoleAssignment, RoleAssignment.user_id == User.id)
-             .where(RoleAssignment.role == Role.PSYCHOLOGIST.value, RoleAssignment.school_id == school_id,
-                    User.active.is_(True), User.email.is_not(None)))
-    return sorted(set(db.session.execute(query).scalars()))
-
-
-def notify_school(school_id: int, count: int) -> bool:
-    """E-mail the school's psychologists that ``count`` alerts are overdue (no personal data)."""
-    host = current_app.config.get("SENIM_SMTP_HOST")
-    recipients = _psychologist_emails(school_id)
-    if not host or not recipients:
-        return False
-    message = EmailMessage()
-    message["From"] = current_app.config["SENIM_MAIL_FROM"]
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = f"Senim: {count} overdue screening alert(s)"
-    message.set_content(
-        f"{count} screening alert(s) at your school passed their deadline without being acknowledged "
-        "and were escalated to the school administration.\nOpen the alert inbox in Senim now.\n")
-    with smtplib.SMTP(host, int(current_app.config["SENIM_SMTP_PORT"]), timeout=10) as smtp:
-        smtp.send_message(message)
-    return True
-
-
 def escalate_overdue(now: datetime | None = None) -> int:
     """Mark every overdue, unacknowledged alert as escalated, audit it, then e-mail the schools."""
     now = now or utcnow()
@@ -119,7 +93,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
     db.session.commit()
     for school_id, count in by_school.items():
         try:
-            notify_school(school_id, count)
+            notify_overdue(school_id, count)
         except (OSError, smtplib.SMTPException):
             current_app.logger.exception("alert e-mail to school %s failed", school_id)
     return len(overdue)

@@ -17,6 +17,7 @@ from app.core.encryption import blind_index
 from app.core.models import Pupil, School, SchoolClass
 from app.extensions import db
 from app.screening.models import Campaign, ScreeningSession
+from app.screening.services import instrument_for
 
 #: Unambiguous characters for printed codes (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -48,6 +49,8 @@ def create_campaign(*, actor: User, school: School, title: str, instrument_refs:
     """Plan a screening of ``classes`` (all of ``school``) and audit it."""
     if any(c.school_id != school.id for c in classes):
         raise ValueError("classes of another school")
+    for ref in instrument_refs:  # UnknownInstrumentError: unknown, retired, or another school's local method
+        instrument_for(ref, for_school=school.id)
     campaign = Campaign(school_id=school.id, title=title, instrument_refs=list(instrument_refs),
                         opens_at=opens_at, closes_at=closes_at, mode=mode, created_by_id=actor.id)
     campaign.classes = list(classes)
@@ -88,7 +91,8 @@ def campaign_pupils(*, actor: User, campaign: Campaign) -> list[CampaignPupil]:
     return rows
 
 
-def issue_session(*, actor: User, campaign: Campaign, pupil: Pupil, instrument_ref: str) -> tuple[ScreeningSession, str]:
+def issue_session(*, actor: User, campaign: Campaign, pupil: Pupil,
+                  instrument_ref: str) -> tuple[ScreeningSession, str]:
     """A new session and its one-time code (returned once, stored only as an HMAC). Not committed."""
     if not consent.has_valid_consent(pupil):
         raise NoValidConsent(pupil.id)

@@ -48,7 +48,9 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
 
 def _schema_errors(name: str, data: object, label: str) -> list[str]:
     errors = []
-    for error in sorted(_validator(name).iter_errors(data), key=lambda e: list(e.absolute_path)):
+    # Paths may mix indexes with keys of any type (uploaded YAML): indexes first, then keys as text.
+    for error in sorted(_validator(name).iter_errors(data),
+                        key=lambda e: [(0, p) if isinstance(p, int) else (1, str(p)) for p in e.absolute_path]):
         shown: ValidationError = error
         if error.context:  # anyOf: report the most relevant branch, not "not valid under any"
             if isinstance(error.instance, Mapping):  # a condition: the rule parser explains it best

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, SmallInteger, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, SmallInteger, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.encryption import Encrypted
@@ -32,6 +32,7 @@ class SessionStatus(enum.StrEnum):
     ISSUED = "issued"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    EXPIRED = "expired"  # closed without a result: code expired or campaign closed with nothing answered
 
 
 class FlagLevel(enum.IntEnum):
@@ -216,3 +217,45 @@ class Alert(db.Model):
 
     def __repr__(self) -> str:
         return f"<Alert {self.id}>"
+
+
+class LocalInstrument(db.Model):
+    """A school's own method, uploaded as instrument data; never edited (a change is a new version).
+
+    Used through the same scoring, alert rules and FHIR export as the shipped instruments, under the
+    reference ``local:<school_id>:<instrument_id>@<version>``, and always shown as not validated.
+    """
+
+    __tablename__ = "local_instruments"
+    __table_args__ = (UniqueConstraint("school_id", "instrument_id", "version",
+                                       name="uq_local_instruments_school_id_instrument_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    #: The ``id`` and ``version`` of the uploaded instrument.yaml (not personal data).
+    instrument_id: Mapped[str] = mapped_column(String(24))
+    version: Mapped[str] = mapped_column(String(16))
+    #: The uploaded files exactly as received (UTF-8 YAML; questionnaire texts, no personal data).
+    instrument_yaml: Mapped[str] = mapped_column(Text)
+    texts_kk_yaml: Mapped[str] = mapped_column(Text)
+    texts_ru_yaml: Mapped[str] = mapped_column(Text)
+    texts_en_yaml: Mapped[str] = mapped_column(Text)
+    #: SHA-256 over the four files: identifies the exact content (and keys the parsed-instrument cache).
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when retired: hidden from new campaigns and paper entry; results that used it still read.
+    retired_at: Mapped[datetime | None]
+    retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    school: Mapped[School] = relationship()
+    uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
+
+    @property
+    def ref(self) -> str:
+        """The reference campaigns, sessions and results store."""
+        return f"local:{self.school_id}:{self.instrument_id}@{self.version}"
+
+    def __repr__(self) -> str:
+        return f"<LocalInstrument {self.id}>"

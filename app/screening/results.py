@@ -52,7 +52,8 @@ def trend_series(history: list[ResultView]) -> dict[str, list[tuple[str, float]]
     return series
 
 
-def svg_points(points: list[tuple[str, float]], width: int = 320, height: int = 120, pad: int = 16) -> list[tuple[float, float]]:
+def svg_points(points: list[tuple[str, float]], width: int = 320, height: int = 120,
+               pad: int = 16) -> list[tuple[float, float]]:
     """Pixel coordinates of a series (x by order, y scaled to the series' own range)."""
     values = [v for _, v in points]
     low, high = min(values), max(values)

@@ -140,7 +140,7 @@ def parse_condition(data: object, path: str = "when") -> Condition:
     for kind, ops in (("item", ITEM_OPS), ("scale", SCALE_OPS), ("band", BAND_OPS)):
         if keys == {kind, "op", "value"}:
             return _parse_comparison(kind, data, ops, path)
-    raise RuleError(f"{path}: unknown condition keys {sorted(keys)}")
+    raise RuleError(f"{path}: unknown condition keys {sorted(map(str, keys))}")  # keys of any YAML type
 
 
 def _name(value: object, path: str) -> str:
@@ -151,7 +151,7 @@ def _name(value: object, path: str) -> str:
 
 def _parse_comparison(kind: str, data: Mapping[str, Any], ops: frozenset[str], path: str) -> Condition:
     name, op, value = _name(data[kind], f"{path}.{kind}"), data["op"], data["value"]
-    if op not in ops:
+    if not isinstance(op, str) or op not in ops:  # a list or mapping here is an author's error, not a crash
         raise RuleError(f"{path}.op: {op!r} is not allowed in a {kind} condition "
                         f"(use one of {', '.join(sorted(ops))})")
     listy = op in ("in", "not_in")

@@ -96,8 +96,9 @@ def visible_items(instrument: Instrument, answers: Mapping[str, int | None]) -> 
     """Item ids the questionnaire should show, in order, given the answers so far (skip logic)."""
     raw = check_answers(instrument, answers)
     shown: dict[str, int | None] = {}
+    refusals = _refusals(instrument)
     for item in instrument.items:
-        ctx = EvalContext(shown, _refusals(instrument), {}, {}, {})
+        ctx = EvalContext(shown, refusals, {}, {}, {})
         if item.enable_when is None or evaluate(item.enable_when, ctx):
             shown[item.id] = raw[item.id]  # answers to hidden items never enable later ones
     return list(shown)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import LoginFailure
 from app.core import audit
@@ -42,11 +43,16 @@ def open_by_code(*, code: str, ip: str) -> ScreeningSession | None:
     return found
 
 
+#: Built once (it runs on every answer); the pupil comes in the same query, as saving needs its school and age.
+_SESSION_BY_UUID = (select(ScreeningSession).options(joinedload(ScreeningSession.pupil, innerjoin=True))
+                    .where(ScreeningSession.uuid == bindparam("session_uuid")))
+
+
 def session_by_uuid(session_uuid: str | None) -> ScreeningSession | None:
     """The still-open session whose uuid the pupil's cookie holds."""
     if not session_uuid:
         return None
-    found = db.session.execute(select(ScreeningSession).where(ScreeningSession.uuid == session_uuid)).scalar_one_or_none()
+    found = db.session.execute(_SESSION_BY_UUID, {"session_uuid": session_uuid}).scalar_one_or_none()
     if found is None or found.status == SessionStatus.COMPLETED.value or found.code_expires_at < utcnow():
         return None
     return found

@@ -1,4 +1,5 @@
-"""``flask screening escalate``: escalate overdue alerts (run from cron every few minutes)."""
+"""Cron tasks: ``flask screening escalate`` (overdue alerts) and ``flask screening close-expired`` (abandoned
+sessions), both run every few minutes."""
 
 from __future__ import annotations
 
@@ -19,3 +20,13 @@ def escalate_command() -> None:
 
     count = escalate_overdue()
     click.echo(f"escalated {count} alert(s)")
+
+
+@screening_cli.command("close-expired")
+@with_appcontext
+def close_expired_command() -> None:
+    """Submit what abandoned sessions answered (so submit-time alert rules fire); expire empty ones."""
+    from app.screening.expiry import close_expired
+
+    closed = close_expired()
+    click.echo(f"closed {closed.total} session(s): {closed.submitted} submitted, {closed.expired} expired")

@@ -125,27 +125,35 @@ def page(open_context: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def staff_state(browser: Any, live_server: LiveServer) -> Callable[[str], dict[str, Any]]:
-    """Storage state of a signed-in psychologist of the demo school whose language is ``language``.
+def account_state(browser: Any, live_server: LiveServer) -> Callable[..., dict[str, Any]]:
+    """Storage state of a new user of the demo school with ``role`` and language ``language``, signed in.
 
-    One sign-in per language and worker, by a user of its own (the demo psychologist's codes are
-    left to the sign-in tests: a TOTP code is accepted once only).
+    ``account_state(role, language, **scope)``: the scope is LiveServer.create_account's. One sign-in per
+    role, language, scope and worker, each by a user of its own (the demo users' TOTP codes are left to
+    the sign-in tests: a code is accepted once only).
     """
-    states: dict[str, dict[str, Any]] = {}
+    states: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def _state(language: str) -> dict[str, Any]:
-        if language not in states:
-            account = live_server.create_account(Role.PSYCHOLOGIST, language=language)
+    def _state(role: Role, language: str, **scope: Any) -> dict[str, Any]:
+        key = (role, language, *sorted(scope.items()))
+        if key not in states:
+            account = live_server.create_account(role, language=language, **scope)
             context = browser.new_context(base_url=live_server.url)
             requested: list[str] = []
             context.on("request", lambda req: requested.append(req.url))
             sign_in(context.new_page(), live_server, account)
-            states[language] = context.storage_state()
+            states[key] = context.storage_state()
             context.close()
             assert not _foreign(requested), f"requests left 127.0.0.1: {_foreign(requested)}"
-        return states[language]
+        return states[key]
 
     return _state
+
+
+@pytest.fixture(scope="session")
+def staff_state(account_state: Callable[..., dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """Storage state of a signed-in psychologist of the demo school whose language is ``language``."""
+    return lambda language: account_state(Role.PSYCHOLOGIST, language)
 
 
 @pytest.fixture(scope="session")

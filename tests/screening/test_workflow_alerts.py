@@ -17,7 +17,7 @@ from tests.factories import login
 from tests.screening.workflow_support import ACUTE_ASQ, campaign, session_with_code
 
 MY_TABLES = {"consents", "screening_campaigns", "campaign_classes", "screening_sessions", "screening_results",
-             "screening_alerts"}
+             "screening_alerts", "local_instruments"}
 
 
 class _FakeSMTP(socketserver.StreamRequestHandler):

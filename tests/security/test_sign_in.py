@@ -1,16 +1,18 @@
-"""B14 lockout and per-address throttling, B15 no enumeration, B17 hash parameters, B25 open redirect."""
+"""B14 lockout and per-address throttling, B15 no enumeration, B17 hash parameters, B25 open redirect and XFF."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from app.auth.models import User
+from app.auth.models import LoginFailure, User
 from app.auth.passwords import PRODUCTION_PARAMS, make_hasher
 from app.auth.roles import Role
-from app.core.audit import AuditAction
+from app.core.audit import AuditAction, AuditEntry
 from app.extensions import db
+from config import environment_overrides
 from tests.factories import PASSWORD, csrf_token, make_user
 from tests.security.helpers import audit_count, location_path, strip_values
 
@@ -113,3 +115,43 @@ def test_a_local_next_is_honoured(app: Flask, world) -> None:
     client = app.test_client()
     response = _attempt(client, world.t7a.username, PASSWORD, ip=OTHER_ADDRESS, next_url="/pupils?class_id=1")
     assert response.headers["Location"] == "/pupils?class_id=1"
+
+
+# --- B25: X-Forwarded-For ----------------------------------------------------------------------------------
+
+SPOOFED = "1.2.3.4"
+
+
+def _failed_with_forwarded_for(application: Flask, username: str) -> None:
+    client = application.test_client()
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"username": username, "password": "not the password at all", "csrf_token": token},
+                headers={"X-Forwarded-For": SPOOFED}, environ_overrides={"REMOTE_ADDR": ATTACKER})
+
+
+def _recorded_addresses() -> tuple[set[str], set[str | None]]:
+    """The addresses the throttle counts (LoginFailure.ip) and the audit trail records."""
+    db.session.rollback()  # see the other app instance's commits
+    throttle = set(db.session.execute(select(LoginFailure.ip)).scalars())
+    audited = set(db.session.execute(
+        select(AuditEntry.ip).where(AuditEntry.action == str(AuditAction.LOGIN_FAILED))).scalars())
+    return throttle, audited
+
+
+def test_forwarded_for_from_a_client_is_ignored(app: Flask, world) -> None:
+    assert not app.config.get("SENIM_BEHIND_PROXY")
+    _failed_with_forwarded_for(app, world.t7a.username)
+    assert _recorded_addresses() == ({ATTACKER}, {ATTACKER})
+
+
+def test_forwarded_for_counts_behind_the_configured_proxy(make_app, app: Flask, world) -> None:
+    proxied = make_app(SENIM_BEHIND_PROXY=True)
+    _failed_with_forwarded_for(proxied, world.t7a.username)
+    assert _recorded_addresses() == ({SPOOFED}, {SPOOFED})
+
+
+def test_behind_proxy_is_read_from_the_environment_in_production(monkeypatch) -> None:
+    monkeypatch.setenv("SENIM_BEHIND_PROXY", "1")
+    assert environment_overrides("production")["SENIM_BEHIND_PROXY"] is True
+    monkeypatch.delenv("SENIM_BEHIND_PROXY")
+    assert environment_overrides("production")["SENIM_BEHIND_PROXY"] is False

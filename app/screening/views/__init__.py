@@ -22,4 +22,13 @@ def scoped_or_404(user: User, query: Select, permission: Permission, object_type
     return found
 
 
-from app.screening.views import alerts, campaigns, paper, pupil, results  # noqa: E402,F401  (registers the routes)
+from app.screening import notify  # noqa: E402,F401  (installs the after-commit alert e-mail hook)
+from app.screening.views import (  # noqa: E402,F401  (registers the routes)
+    alerts,
+    campaigns,
+    local,
+    overview,
+    paper,
+    pupil,
+    results,
+)

@@ -11,6 +11,7 @@ from app.auth.permissions import Permission, require
 from app.core import audit
 from app.core.models import utcnow
 from app.screening import alerts as services
+from app.screening import labels
 from app.screening.forms import AcknowledgeForm, ResolveForm
 from app.screening.models import Alert
 from app.screening.views import bp
@@ -30,7 +31,10 @@ def _get_alert_or_404(alert_uuid: str) -> Alert:
 @require(P)
 def alert_inbox() -> str:
     alerts = services.open_alerts(actor=current_user)
-    return render_template("screening/alerts.html", alerts=alerts, now=utcnow(),
+    # Titles and rule messages in the interface language; the raw ref stays beside them for methodologists.
+    described = {a.uuid: (labels.instrument_title(a.instrument_ref), labels.alert_message(a.instrument_ref, a.rule_id))
+                 for a in alerts}
+    return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
                            ack_form=AcknowledgeForm(), resolve_form=ResolveForm())
 
 

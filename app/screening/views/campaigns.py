@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from app.auth.permissions import Permission, require, school_scope, visible_clas
 from app.core.models import School, SchoolClass
 from app.extensions import db
 from app.screening import campaigns as services
+from app.screening import labels, local
 from app.screening.forms import CampaignForm, IssueCodesForm, choices
 from app.screening.models import Campaign
 from app.screening.services import registry
@@ -30,17 +32,21 @@ def get_campaign_or_404(campaign_uuid: str, permission: Permission = P) -> Campa
     return scoped_or_404(current_user, query, permission, "campaign", campaign_uuid)
 
 
-def instrument_choices() -> list:
-    """Active instruments with their licence and the status of each language's texts."""
+def instrument_choices(school_ids: Iterable[int] = ()) -> list:
+    """Active instruments (title in the interface language) with the status of each language's texts, then the local
+    methods of ``school_ids`` (labelled not validated)."""
     result = []
     for instrument in registry():
         if instrument.status != "active" or not instrument.licence.electronic_use_allowed:
             continue
-        langs = "; ".join(f"{lang}: {instrument.texts[lang].status.replace('_', ' ')}" for lang in sorted(instrument.texts))
-        label = _("%(title)s (%(ref)s). Licence: %(licence)s. Texts: %(langs)s",
-                  title=instrument.text("en").title, ref=instrument.ref, licence=instrument.licence.name, langs=langs)
+        # Short enough for a phone: every listed licence allows electronic use (the form's hint says so).
+        langs = ", ".join(f"{lang}: {labels.text_status_label(instrument.texts[lang].status)}"
+                          for lang in sorted(instrument.texts))
+        texts = labels.texts_for(instrument)
+        label = _("%(title)s (%(ref)s). Texts: %(langs)s",
+                  title=texts.title if texts else instrument.ref, ref=instrument.ref, langs=langs)
         result.append((instrument.ref, label))
-    return choices(result)
+    return choices(result + local.choices(set(school_ids)))
 
 
 def _local(day, end: bool) -> datetime:
@@ -64,7 +70,7 @@ def campaign_new() -> str | Response:
     if school is None:
         abort(404)
     form = CampaignForm()
-    form.instruments.choices = instrument_choices()
+    form.instruments.choices = instrument_choices([school.id])
     classes = list(db.session.execute(
         visible_classes(current_user, P).where(SchoolClass.school_id == school.id)
         .order_by(SchoolClass.school_year.desc(), SchoolClass.grade, SchoolClass.letter)).scalars())
@@ -110,12 +116,18 @@ def campaign_issue_codes(campaign_uuid: str) -> str | Response:
               "error")
         return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
     # The codes are shown once, on this print page (never stored or put in a cookie): only HMACs are kept.
-    cards = [(p, _instrument_title(ref), code) for p, ref, code in issued]
+    cards = [(p, _instrument_title(ref, p.school_class.language if p.school_class else None), code)
+             for p, ref, code in issued]
     return render_template("screening/codes_print.html", campaign=campaign, cards=cards,
                            url=request.host_url.rstrip("/") + url_for("screening.enter_code"))
 
 
-def _instrument_title(ref: str) -> str:
+def _instrument_title(ref: str, language: str | None) -> str:
+    """The title in the class's language of instruction (kk or ru), else Russian, else English."""
     from app.screening.services import instrument_for
 
-    return instrument_for(ref).text("en").title
+    instrument = instrument_for(ref)
+    for lang in (language, "ru", "en"):
+        if lang in instrument.texts and instrument.texts[lang].status != "not_available":
+            return instrument.texts[lang].title
+    return instrument.text("en").title

@@ -32,7 +32,7 @@ def paper_start() -> str | Response:
     form = PaperEntryForm(request.args, meta={"csrf": False})
     form.pupil.choices = choices([(p.uuid, f"{p.short_name} ({p.school_class.label if p.school_class else '—'})")
                           for p in pupils if p.id in consented])
-    form.instrument.choices = instrument_choices()
+    form.instrument.choices = instrument_choices({p.school_id for p in pupils})
     form.language.choices = choices([(code, name) for code, name in LANGUAGE_NAMES.items()])
     if request.args and form.validate():
         return redirect(url_for("screening.paper_entry", pupil_uuid=form.pupil.data,
@@ -56,7 +56,7 @@ def _items_form(instrument, texts):
 def paper_entry(pupil_uuid: str) -> str | Response:
     pupil = get_pupil_or_404(current_user, pupil_uuid, P)
     try:
-        instrument = services.instrument_for(request.args.get("instrument", ""))
+        instrument = services.instrument_for(request.args.get("instrument", ""), for_school=pupil.school_id)
         language = request.args.get("language", "ru")
         texts = instrument.text(language)
     except UnknownInstrumentError:

@@ -89,7 +89,7 @@ def question() -> str | Response:
             abort(400)
         if any(a.severity == Severity.ACUTE for a in raised):
             session[ACUTE] = True
-        draft = current.draft
+        draft = services.with_answer(draft, item.id, form.answer.data)  # as saved: no read-back after COMMIT
         shown = visible_items(instrument, draft)
         if n < len(shown):
             return redirect(url_for("screening.question", n=n + 1))

@@ -8,7 +8,9 @@ from flask import Response, abort, render_template
 from flask_login import current_user
 
 from app.auth.permissions import Permission, get_pupil_or_404, require
+from app.auth.stepup import require_recent_auth
 from app.core import audit
+from app.screening import labels
 from app.screening import results as services
 from app.screening.views import bp
 
@@ -20,12 +22,24 @@ P = Permission.SCREENING_RESULTS
 def pupil_results(pupil_uuid: str) -> str:
     pupil = get_pupil_or_404(current_user, pupil_uuid, P)
     history = services.pupil_history(actor=current_user, pupil=pupil)
-    charts = [(name, points, services.svg_points(points)) for name, points in services.trend_series(history).items()]
-    return render_template("screening/results.html", pupil=pupil, history=history, charts=charts)
+    titles = {v.result.instrument_ref: labels.instrument_title(v.result.instrument_ref) for v in history}
+    charts = [(_chart_name(name, history, titles), points, services.svg_points(points))
+              for name, points in services.trend_series(history).items()]
+    return render_template("screening/results.html", pupil=pupil, history=history, charts=charts, titles=titles,
+                           scale_label=labels.scale_label, band_label=labels.band_label)
+
+
+def _chart_name(series: str, history: list[services.ResultView], titles: dict[str, str]) -> str:
+    """"<instrument title> · <scale name>" for a trend series named "<instrument id> · <scale id>"."""
+    instrument_id, _, scale = series.rpartition(" · ")
+    refs = [v.result.instrument_ref for v in history if v.result.instrument_id == instrument_id]
+    title = titles[refs[-1]] if refs else instrument_id
+    return f"{title} · {labels.scale_label(scale)}"
 
 
 @bp.route("/screening/pupils/<pupil_uuid>/results/<result_uuid>.fhir.json")
 @require(P)
+@require_recent_auth()
 def result_fhir(pupil_uuid: str, result_uuid: str) -> Response:
     pupil = get_pupil_or_404(current_user, pupil_uuid, P)
     result = services.get_result_for(pupil=pupil, result_uuid=result_uuid)

@@ -1,0 +1,129 @@
+"""The staff and parent pages of screening, consent, parents, class flags, reports and admin, in kk, ru and en.
+
+On a 390 px phone every page must pass axe (no serious or critical violation) and must not scroll
+sideways; on a desktop (in Kazakh) it must not scroll sideways either (tests/browser/checks.py). The
+pupil's pages (/s ...) are checked the same way along the pupil's path in test_screening_flow.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from app.auth.roles import Role
+from tests.browser.checks import DESKTOP, FULL_LANGUAGE, PHONE, check_page
+from tests.browser.pages import ASQ, LANGUAGES, LiveServer, requires_chromium
+
+pytestmark = [pytest.mark.browser, requires_chromium]
+
+ACUTE_ASQ = {"q1": 1, "q2": 0, "q3": 0, "q4": 0, "q5": 1}
+URGENT_ASQ = {"q1": 0, "q2": 1, "q3": 0, "q4": 0, "q5": 0}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What the pages show: pupils with results and alerts, a campaign, a child without consent."""
+
+    pupil: str  # 7А, consent on paper, WHO-5 twice and an acute ASQ: alert escalated, not acknowledged
+    other: str  # 7А, an urgent ASQ alert, acknowledged
+    unconsented: str  # 5А, no consent: the parent's consent form
+    campaign: str
+    class_id: int
+    user: str  # a staff member's uuid for the admin's user page
+
+
+@pytest.fixture(scope="session")
+def seeded(live_server: LiveServer) -> Seeded:
+    """Seed the worker's live server once (each test reads, and only the code page issues codes)."""
+    live = live_server
+    pupil, _name = live.fresh_pupil("7А")
+    for cheerful in (1, 4):
+        live.enter_result(pupil, "who-5@1.0", {"cheerful": cheerful, "calm": 3, "active": 2, "rested": 3,
+                                               "interest": 2})
+    live.enter_result(pupil, ASQ, ACUTE_ASQ, language="kk")
+    other, _name = live.fresh_pupil("7А")
+    live.enter_result(other, ASQ, URGENT_ASQ)
+    live.acknowledge_alerts(other)
+    live.escalate_overdue()
+    unconsented, _name = live.fresh_pupil("5А")
+    campaign = live.plan_campaign("Күзгі скрининг / Осенний скрининг 7А, 8Б", ("7А", "8Б"))
+    return Seeded(pupil, other, unconsented, campaign, live.class_id("7А"), live.user_uuid("psychologist"))
+
+
+#: group -> (role, account scope builder, [(page name, endpoint, path template)]).
+#: Paths are formatted with the Seeded fields and the language.
+GROUPS: dict[str, tuple[Role, Callable[[Seeded], dict[str, Any]], list[tuple[str, str, str]]]] = {
+    "psychologist": (Role.PSYCHOLOGIST, lambda s: {}, [
+        ("campaigns", "screening.campaign_list", "/screening/campaigns"),
+        ("campaign-new", "screening.campaign_new", "/screening/campaigns/new"),
+        ("campaign", "screening.campaign_detail", "/screening/campaigns/{campaign}"),
+        ("alerts", "screening.alert_inbox", "/screening/alerts"),
+        ("paper-start", "screening.paper_start", "/screening/paper"),
+        ("paper-form", "screening.paper_entry", "/screening/paper/{pupil}?instrument=" + ASQ + "&language={language}"),
+        ("results", "screening.pupil_results", "/screening/pupils/{pupil}/results"),
+        ("consent-staff", "consent.staff_record", "/consent/pupils/{pupil}"),
+        ("class-overview-list", "screening.class_overview_list", "/screening/classes"),
+        ("class-overview", "screening.class_overview", "/screening/classes/{class_id}"),
+        ("local-methods", "screening.local_list", "/screening/local"),
+        ("local-upload", "screening.local_upload", "/screening/local/upload"),
+    ]),
+    "director": (Role.DIRECTOR, lambda s: {}, [
+        ("escalations", "screening.escalations", "/screening/escalations"),
+        ("reports", "reports.overview", "/reports/"),
+    ]),
+    "teacher": (Role.CLASS_TEACHER, lambda s: {"class_label": "7А"}, [
+        ("class-index", "classes.index", "/class/"),
+        ("class-flags", "classes.flags", "/class/{class_id}/flags"),
+    ]),
+    "parent": (Role.PARENT, lambda s: {"children": (s.pupil, s.unconsented)}, [
+        ("parent-children", "parents.children", "/parents/children"),
+        ("parent-child", "parents.child", "/parents/child/{pupil}"),
+        ("parent-consent", "consent.parent_consent", "/consent/my-children/{unconsented}"),
+        ("guidance", "parents.guidance_list", "/parents/guidance"),
+        ("guidance-article", "parents.guidance_detail", "/parents/guidance/talking-about-feelings"),
+    ]),
+    "admin": (Role.ADMIN, lambda s: {}, [
+        ("admin-schools", "admin.schools", "/admin/schools"),
+        ("admin-classes", "admin.classes", "/admin/classes"),
+        ("admin-staff", "admin.staff", "/admin/staff"),
+        ("admin-user", "admin.user_detail", "/admin/staff/{user}"),
+        ("admin-guardians", "admin.guardian_new", "/admin/guardians/new"),
+        ("admin-audit", "admin.audit_log", "/admin/audit"),
+    ]),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("group", GROUPS)
+def test_new_pages(open_context: Callable[..., Any], live_server: LiveServer,
+                   account_state: Callable[..., dict[str, Any]], seeded: Seeded, artifacts: Path,
+                   group: str, language: str) -> None:
+    role, scope, pages = GROUPS[group]
+    state = account_state(role, language, **scope(seeded))
+    phone = open_context(storage_state=state, **PHONE).new_page()
+    devices = [(phone, "phone")]
+    if language == FULL_LANGUAGE:
+        devices.append((open_context(storage_state=state, **DESKTOP).new_page(), "desktop"))
+    registered = live_server.app.view_functions
+    fields = {**seeded.__dict__, "language": language}
+    problems: list[str] = []
+    for name, endpoint, template in pages:
+        if endpoint not in registered:  # a page still being built elsewhere
+            continue
+        path = template.format(**fields)
+        for page, device in devices:
+            response = page.goto(path)
+            assert response.status == 200, f"{path}: {response.status}"
+            problems += check_page(page, artifacts, name, language, axe=device == "phone", device=device)
+    if group == "psychologist":  # the printed code cards: a POST from the campaign page
+        phone.goto(f"/screening/campaigns/{seeded.campaign}")
+        phone.locator(f'input[name="pupils"][value="{seeded.other}"]').check()
+        phone.locator("main form button[type=submit]").last.click()
+        expect(phone.locator(".code-card")).to_have_count(1)
+        problems += check_page(phone, artifacts, "codes-print", language)
+    assert not problems, "axe:\n" + "\n".join(problems)
