@@ -30,6 +30,8 @@ NO_DATA_DOWNLOADS = {
     "static",
     # An example instrument package to start a local method from (app/screening/local_template/).
     "screening.local_template",
+    # A shipped instrument as a FHIR Questionnaire: public instrument text, no pupil data.
+    "screening.instrument_questionnaire",
 }
 
 

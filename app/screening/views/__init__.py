@@ -26,6 +26,7 @@ from app.screening import notify  # noqa: E402,F401  (installs the after-commit 
 from app.screening.views import (  # noqa: E402,F401  (registers the routes)
     alerts,
     campaigns,
+    instruments,
     local,
     overview,
     paper,
