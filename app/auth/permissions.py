@@ -293,15 +293,15 @@ def get_pupil_or_404(user: User, pupil_uuid: str, permission: Permission = P.PUP
     return pupil
 
 
-def _scoped_or_404(user: User, query: Select, *, permission: Permission, object_type: str,
-                   object_id: int) -> Any:
+def scoped_or_404(user: User, query: Select, *, permission: Permission, object_type: str,
+                  object_id: int | str) -> Any:
     """The one row of a scoped ``query``; if there is none, audit the refusal and answer 404."""
     from app.core import audit
     from app.extensions import db
 
     found = db.session.execute(query).scalar_one_or_none()
     if found is None:
-        audit.record_denied(user, permission=permission, object_type=object_type, object_id=str(object_id))
+        audit.record_denied(user, permission=permission, object_type=object_type, object_id=str(object_id)[:64])
         abort(404)
     return found
 
@@ -309,10 +309,10 @@ def _scoped_or_404(user: User, query: Select, *, permission: Permission, object_
 def get_class_or_404(user: User, class_id: int, permission: Permission) -> SchoolClass:
     """The class if ``user`` may reach it with ``permission``; otherwise audit and 404."""
     query = visible_classes(user, permission).where(SchoolClass.id == class_id)
-    return _scoped_or_404(user, query, permission=permission, object_type="class", object_id=class_id)
+    return scoped_or_404(user, query, permission=permission, object_type="class", object_id=class_id)
 
 
 def get_school_or_404(user: User, school_id: int, permission: Permission) -> School:
     """The school if ``user`` may reach it with ``permission``; otherwise audit and 404."""
     query = visible_schools(user, permission).where(School.id == school_id)
-    return _scoped_or_404(user, query, permission=permission, object_type="school", object_id=school_id)
+    return scoped_or_404(user, query, permission=permission, object_type="school", object_id=school_id)

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.auth.permissions import Permission, require, school_scope, visible_classes, visible_schools
+from app.auth.permissions import Permission, require, school_scope, scoped_or_404, visible_classes, visible_schools
 from app.core.models import School, SchoolClass
 from app.extensions import db
 from app.screening import campaigns as services
@@ -20,7 +20,7 @@ from app.screening import labels, local
 from app.screening.forms import CampaignForm, IssueCodesForm, choices
 from app.screening.models import Campaign
 from app.screening.services import registry
-from app.screening.views import bp, scoped_or_404
+from app.screening.views import bp
 
 P = Permission.SCREENING_CAMPAIGNS
 
@@ -29,7 +29,8 @@ def get_campaign_or_404(campaign_uuid: str, permission: Permission = P) -> Campa
     """A campaign of a school in the user's scope, else an audited 404."""
     schools = select(School.id).where(school_scope(current_user, permission))
     query = select(Campaign).where(Campaign.uuid == campaign_uuid, Campaign.school_id.in_(schools))
-    return scoped_or_404(current_user, query, permission, "campaign", campaign_uuid)
+    return scoped_or_404(current_user, query, permission=permission, object_type="campaign",
+                         object_id=campaign_uuid)
 
 
 def instrument_choices(school_ids: Iterable[int] = ()) -> list:

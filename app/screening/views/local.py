@@ -15,14 +15,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 
-from app.auth.permissions import Permission, require, school_scope, visible_schools
+from app.auth.permissions import Permission, require, school_scope, scoped_or_404, visible_schools
 from app.core.i18n import LANGUAGE_NAMES
 from app.core.models import School
 from app.extensions import db
 from app.screening import local as services
 from app.screening.forms import choices
 from app.screening.models import LocalInstrument
-from app.screening.views import bp, scoped_or_404
+from app.screening.views import bp
 
 P = Permission.SCREENING_UPLOAD
 
@@ -61,7 +61,7 @@ def get_local_or_404(local_uuid: str) -> LocalInstrument:
     """A local method of a school in the user's scope, else an audited 404."""
     query = select(LocalInstrument).where(LocalInstrument.uuid == local_uuid,
                                           LocalInstrument.school_id.in_(_schools_in_scope()))
-    return scoped_or_404(current_user, query, P, "local_instrument", local_uuid)
+    return scoped_or_404(current_user, query, permission=P, object_type="local_instrument", object_id=local_uuid)
 
 
 @bp.route("/screening/local")
