@@ -23,6 +23,7 @@ from app.core.audit import AuditAction
 from app.core.models import Pupil, School, SchoolClass, Sex
 from app.extensions import db
 from app.reports.suppression import CellState, Relation, display, suppress
+from app.screening.models import ScreeningResult, ScreeningSession
 
 #: Marks "all values of this dimension" in a cell key.
 ALL = "*"
@@ -66,7 +67,7 @@ class PupilCountReport:
 
 @dataclass(frozen=True)
 class ParticipationRow:
-    """Screening participation of one school (filled in by the screening module)."""
+    """Screening participation of one school: invited and took part, already suppressed."""
 
     school_name: str
     cells: tuple[Cell, ...] = field(default_factory=tuple)
@@ -179,13 +180,30 @@ def pupil_counts(*, actor: User, school: School | None = None, export: bool = Fa
 
 
 def screening_participation(*, actor: User, school: School | None = None) -> list[ParticipationRow]:
-    """Screening participation per school, suppressed like the counts.
+    """Per school: pupils invited to a screening (a code issued or a paper form entered) and pupils who
+    took part (a result saved), counted in SQL and suppressed like the counts.
 
-    Hook for the screening module: it returns an empty list until screening campaigns exist. When it is
-    filled in, it must count in SQL over :func:`visible_schools` and pass the cells through
-    :func:`app.reports.suppression.suppress` exactly as :func:`pupil_counts` does.
+    The two cells are not parts of one total, so only primary suppression applies (1 … k-1 → "<k").
     """
-    return []
+    schools = _scoped_schools(actor, school)
+    ids = [s.id for s in schools]
+    took = select(ScreeningResult.school_id, ScreeningResult.pupil_id).where(ScreeningResult.school_id.in_(ids))
+    invited = took.union(
+        select(ScreeningSession.school_id, ScreeningSession.pupil_id).where(ScreeningSession.school_id.in_(ids))
+    ).subquery()
+    took = took.distinct().subquery()
+    values: dict[Hashable, int] = dict.fromkeys(((i, kind) for i in ids for kind in ("invited", "took")), 0)
+    for kind, sub in (("invited", invited), ("took", took)):
+        rows = db.session.execute(select(sub.c.school_id, func.count()).group_by(sub.c.school_id))
+        for school_id, count in rows:
+            values[(school_id, kind)] = count
+    threshold = int(current_app.config["SENIM_SMALL_CELL"])
+    states = suppress(values, (), threshold)
+    return [
+        ParticipationRow(s.name, tuple(display(values[(s.id, k)], states[(s.id, k)], threshold)
+                                       for k in ("invited", "took")))
+        for s in schools if values[(s.id, "invited")]
+    ]
 
 
 def csv_rows(report: PupilCountReport) -> list[list[Cell]]:

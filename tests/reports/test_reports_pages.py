@@ -144,10 +144,29 @@ def test_reading_and_export_are_audited(client, world):
     assert ['"format": "html"' in entries[0].details, '"format": "csv"' in entries[1].details] == [True, True]
 
 
-def test_participation_section_is_present_and_empty(client, world):
+def test_participation_section_is_present_and_empty_without_screenings(client, world):
     login(client, world.a1)
     body = client.get("/reports/").get_data(as_text=True)
     assert 'id="participation-title"' in body and 'id="participation"' not in body
+
+
+def test_participation_counts_invited_and_screened_pupils_with_suppression(app_ctx, world):
+    from app.reports.services import screening_participation
+    from app.screening import services as screening
+    from tests.screening.workflow_support import ASQ, NEGATIVE_ASQ
+
+    def screen(pupil, psychologist):
+        screening.submit_result(actor=psychologist, session=None, answers=NEGATIVE_ASQ, pupil=pupil,
+                                instrument=screening.instrument_for(ASQ), language="ru")
+
+    with app_ctx.test_request_context():
+        for pupil in [world.p1, world.p2] + [make_pupil(world.c7a) for _ in range(5)]:
+            screen(pupil, world.psy1)
+        assert [row.cells for row in screening_participation(actor=world.a1)] == [(7, 7)]
+        screen(world.p3, world.psy3)
+        # The district officer sees S1's district only; S2 lies in another district.
+        assert [row.cells for row in screening_participation(actor=world.d1)] == [(7, 7)]
+        assert {row.cells for row in screening_participation(actor=world.admin)} == {(7, 7), ("<5", "<5")}
 
 
 def test_counting_never_loads_pupil_rows(client, world, monkeypatch):
