@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from app.auth.permissions import Permission, get_pupil_or_404, has_permission, require
@@ -22,9 +22,7 @@ def children() -> str:
 def child(pupil_uuid: str) -> str:
     pupil = get_pupil_or_404(current_user, pupil_uuid, Permission.PARENT_CHILD)
     summary = services.read_child(actor=current_user, pupil=pupil)
-    # The consent page belongs to app.consent; link it only when that feature is installed.
-    can_consent = (has_permission(current_user, Permission.CONSENT_OWN)
-                   and "consent.parent_consent" in current_app.view_functions)
+    can_consent = has_permission(current_user, Permission.CONSENT_OWN)
     return render_template("parents/child.html", child=summary, articles=guidance.ARTICLES,
                            can_consent=can_consent)
 
