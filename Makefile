@@ -35,7 +35,7 @@ run: demo
 	@echo "Senim is at http://127.0.0.1:5000 — sign in with an account above. Ctrl+C stops it."
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-## test: set up, lint (ruff), then run the whole suite (SQLite; PostgreSQL too when SENIM_TEST_POSTGRES_URL is set)
+## test: set up, lint (ruff, mypy), then run the whole suite (SQLite; PostgreSQL too when SENIM_TEST_POSTGRES_URL is set)
 test: setup lint
 	$(MAKE) test-sqlite
 	@if [ -n "$$SENIM_TEST_POSTGRES_URL" ]; then $(MAKE) test-postgres; else echo "SENIM_TEST_POSTGRES_URL not set: PostgreSQL run skipped (.ci/run sets it)"; fi
@@ -50,9 +50,10 @@ test-postgres:
 bench: setup
 	$(PY) -m bench.run_submit
 
-## lint: ruff
+## lint: ruff, then mypy (types of app/, config.py, wsgi.py)
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 ## extract-messages: refresh the message catalogues from the code and templates (then translate the new kk/ru entries)
 # Flask-Babel's lazy helpers on top of pybabel's defaults (_, gettext, ngettext, pgettext...);

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase, registry
 
 from app.core.types import UtcDateTime
@@ -31,8 +32,21 @@ class Base(DeclarativeBase):
         type_annotation_map={datetime: UtcDateTime()},
     )
 
+    if TYPE_CHECKING:
+        #: Every model here is mapped to a table (SQLAlchemy types ``__table__`` as any ``FromClause``).
+        __table__: ClassVar[Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass ``Model``, not ``db.Model``: Flask-SQLAlchemy builds ``db.Model`` at run time (Base's body plus
+# its bind and table-name mixins), so a type checker cannot see it. It has every mapped feature of ``Base``,
+# which is what the checker is told.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

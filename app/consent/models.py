@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import new_uuid, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -26,7 +26,7 @@ class ConsentScope(enum.StrEnum):
     PSYCHODIAGNOSTICS = "psychodiagnostics"
 
 
-class Consent(db.Model):
+class Consent(Model):
     """One consent of a legal representative for one pupil and one purpose. Never deleted: withdrawn."""
 
     __tablename__ = "consents"

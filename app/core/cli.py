@@ -6,6 +6,7 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from app.core import audit
 from app.core.crypto import generate_key_b64
-from app.core.encryption import ENCRYPTED_FIELDS, keyring
+from app.core.encryption import ENCRYPTED_FIELDS, Encrypted, keyring
 from app.extensions import db
 
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
@@ -60,7 +61,8 @@ def keys_generate(key_id: str) -> None:
 def keys_rotate(batch_size: int) -> None:
     """Re-encrypt every value not yet under the primary key (safe to run while serving)."""
     ring = keyring()
-    fields = defaultdict(list)
+    # Model class (each mapped, with an integer ``id``) -> its encrypted columns.
+    fields: defaultdict[type[Any], list[Encrypted]] = defaultdict(list)
     for model, descriptor in ENCRYPTED_FIELDS:
         fields[model].append(descriptor)
     total = 0

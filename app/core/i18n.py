@@ -45,4 +45,4 @@ def select_timezone() -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """(code, native name) of every interface language."""
-    return [(code, LANGUAGE_NAMES.get(code, Locale.parse(code).display_name)) for code in _available()]
+    return [(code, LANGUAGE_NAMES.get(code) or Locale.parse(code).display_name or code) for code in _available()]

@@ -9,11 +9,12 @@ psychological service should review the wording before each release.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-Text = str | LazyString
+Text: TypeAlias = str | LazyString
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def _base_counts(actor: User, school: School | None) -> dict[tuple[int, Hashable
 
 
 def _cube(schools: list[School], base: dict[tuple[int, Hashable, str], int]
-          ) -> tuple[dict[Key, int], list[Relation], dict[int, list[Hashable]]]:
+          ) -> tuple[dict[Key, int], list[Relation[Key]], dict[int, list[Hashable]]]:
     """Every published cell (interior cells and margins) and the relations that tie them."""
     grades: dict[int, list[Hashable]] = defaultdict(list)
     for sid, grade, _sex in base:
@@ -115,13 +115,13 @@ def _cube(schools: list[School], base: dict[tuple[int, Hashable, str], int]
     for sid in grades:
         grades[sid].sort(key=_grade_order)
     values: dict[Key, int] = {}
-    relations: list[Relation] = []
+    relations: list[Relation[Key]] = []
     for school in schools:
         sid = school.id
         for grade in grades.get(sid, []):
             parts = [(sid, grade, sex) for sex in SEXES]
             for key in parts:
-                values[key] = base.get(key, 0)  # type: ignore[call-overload]
+                values[key] = base.get(key, 0)
             values[(sid, grade, ALL)] = sum(values[k] for k in parts)
             relations.append(Relation((sid, grade, ALL), tuple(parts)))
         for sex in SEXES:
@@ -187,11 +187,11 @@ def screening_participation(*, actor: User, school: School | None = None) -> lis
     """
     schools = _scoped_schools(actor, school)
     ids = [s.id for s in schools]
-    took = select(ScreeningResult.school_id, ScreeningResult.pupil_id).where(ScreeningResult.school_id.in_(ids))
-    invited = took.union(
+    results = select(ScreeningResult.school_id, ScreeningResult.pupil_id).where(ScreeningResult.school_id.in_(ids))
+    invited = results.union(
         select(ScreeningSession.school_id, ScreeningSession.pupil_id).where(ScreeningSession.school_id.in_(ids))
     ).subquery()
-    took = took.distinct().subquery()
+    took = results.distinct().subquery()
     values: dict[Hashable, int] = dict.fromkeys(((i, kind) for i in ids for kind in ("invited", "took")), 0)
     for kind, sub in (("invited", invited), ("took", took)):
         rows = db.session.execute(select(sub.c.school_id, func.count()).group_by(sub.c.school_id))

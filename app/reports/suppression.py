@@ -26,8 +26,12 @@ import enum
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 HIDDEN_MARK = "x"
+
+#: A cell's key: any hashable value, e.g. (school id, grade, sex).
+K = TypeVar("K", bound=Hashable)
 
 
 class CellState(enum.StrEnum):
@@ -37,11 +41,11 @@ class CellState(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Relation:
+class Relation(Generic[K]):
     """``total`` equals the sum of ``parts`` (cell keys)."""
 
-    total: Hashable
-    parts: tuple[Hashable, ...]
+    total: K
+    parts: tuple[K, ...]
 
 
 def small_mark(threshold: int) -> str:
@@ -49,10 +53,10 @@ def small_mark(threshold: int) -> str:
     return f"<{threshold}"
 
 
-def _bounds(values: Mapping[Hashable, int], states: Mapping[Hashable, CellState],
-            threshold: int) -> dict[Hashable, tuple[float, float]]:
+def _bounds(values: Mapping[K, int], states: Mapping[K, CellState],
+            threshold: int) -> dict[K, tuple[float, float]]:
     """What a reader knows about every cell before using the relations."""
-    bounds: dict[Hashable, tuple[float, float]] = {}
+    bounds: dict[K, tuple[float, float]] = {}
     for key, value in values.items():
         state = states[key]
         if state is CellState.SMALL:
@@ -64,7 +68,7 @@ def _bounds(values: Mapping[Hashable, int], states: Mapping[Hashable, CellState]
     return bounds
 
 
-def _tighten(relation: Relation, bounds: dict[Hashable, tuple[float, float]]) -> bool:
+def _tighten(relation: Relation[K], bounds: dict[K, tuple[float, float]]) -> bool:
     """Narrow the bounds of the cells of one relation; True if anything changed."""
     terms = [(relation.total, -1)] + [(p, 1) for p in relation.parts]
     changed = False
@@ -90,8 +94,8 @@ def _tighten(relation: Relation, bounds: dict[Hashable, tuple[float, float]]) ->
     return changed
 
 
-def _exposed(values: Mapping[Hashable, int], states: Mapping[Hashable, CellState],
-             relations: Sequence[Relation], by_cell: Mapping[Hashable, list[int]], threshold: int) -> list[Hashable]:
+def _exposed(values: Mapping[K, int], states: Mapping[K, CellState],
+             relations: Sequence[Relation[K]], by_cell: Mapping[K, list[int]], threshold: int) -> list[K]:
     """Hidden cells a reader can pin to one value: small ones first, then complements (whose known value
     would let a reader work out a small cell next to them)."""
     bounds = _bounds(values, states, threshold)
@@ -110,11 +114,11 @@ def _exposed(values: Mapping[Hashable, int], states: Mapping[Hashable, CellState
     return small + [k for k in pinned if states[k] is CellState.HIDDEN] if small else []
 
 
-def suppress(values: Mapping[Hashable, int], relations: Iterable[Relation],
-             threshold: int) -> dict[Hashable, CellState]:
+def suppress(values: Mapping[K, int], relations: Iterable[Relation[K]],
+             threshold: int) -> dict[K, CellState]:
     """Decide which cells to show, mark small or hide; see the module docstring for the rule."""
     relations = [r for r in relations if r.total in values and all(p in values for p in r.parts)]
-    by_cell: dict[Hashable, list[int]] = {}
+    by_cell: dict[K, list[int]] = {}
     for index, relation in enumerate(relations):
         for key in (relation.total, *relation.parts):
             by_cell.setdefault(key, []).append(index)

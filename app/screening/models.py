@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.encryption import Encrypted
 from app.core.models import new_uuid, utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -51,7 +51,7 @@ campaign_classes = Table(
 )
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """A planned screening of some classes of one school with some instruments in a time window."""
 
     __tablename__ = "screening_campaigns"
@@ -82,7 +82,7 @@ class Campaign(db.Model):
         return f"<Campaign {self.id}>"
 
 
-class ScreeningSession(db.Model):
+class ScreeningSession(Model):
     """One pupil's sitting of one instrument, reached with a personal one-time code."""
 
     __tablename__ = "screening_sessions"
@@ -123,7 +123,7 @@ class ScreeningSession(db.Model):
         return f"<ScreeningSession {self.id}>"
 
 
-class ScreeningResult(db.Model):
+class ScreeningResult(Model):
     """A completed response: raw answers and scores encrypted, with the exact instrument/text used."""
 
     __tablename__ = "screening_results"
@@ -176,7 +176,7 @@ class ScreeningResult(db.Model):
         return f"<ScreeningResult {self.id}>"
 
 
-class Alert(db.Model):
+class Alert(Model):
     """A critical answer that needs an adult. Immutable except for acknowledge / resolve / escalate."""
 
     __tablename__ = "screening_alerts"
@@ -219,7 +219,7 @@ class Alert(db.Model):
         return f"<Alert {self.id}>"
 
 
-class LocalInstrument(db.Model):
+class LocalInstrument(Model):
     """A school's own method, uploaded as instrument data; never edited (a change is a new version).
 
     Used through the same scoring, alert rules and FHIR export as the shipped instruments, under the
