@@ -35,10 +35,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     _init_extensions(app)
     _register_blueprints(app)
 
+    from app.auth import password_guard
     from app.core import errors, security, web
 
     errors.register(app)
     security.register(app)
+    password_guard.register(app)  # after security: its first hook loads the request's user
     web.register(app)
     _register_cli(app)
     return app

@@ -196,6 +196,13 @@ def username_taken(username: str) -> bool:
     return db.session.execute(select(User.id).where(User.username == name)).first() is not None
 
 
+def _require_own_password(actor: User, user: User, *, school_id: int | None) -> None:
+    """The actor chose this password: its owner must replace it before any other page."""
+    user.password_change_required = True
+    audit.record(actor, AuditAction.PASSWORD_CHANGE_REQUIRED, school_id=school_id, object_type="user",
+                 object_id=user.id)
+
+
 def _new_user(actor: User, account: NewAccount, *, school_id: int | None) -> User:
     if username_taken(account.username):
         raise UsernameTaken(account.username)
@@ -205,6 +212,7 @@ def _new_user(actor: User, account: NewAccount, *, school_id: int | None) -> Use
     db.session.add(user)
     db.session.flush()
     audit.record(actor, AuditAction.USER_CREATE, school_id=school_id, object_type="user", object_id=user.id)
+    _require_own_password(actor, user, school_id=school_id)
     return user
 
 
@@ -254,13 +262,15 @@ def set_active(*, actor: User, user: User, active: bool) -> None:
 
 
 def reset_password(*, actor: User, user: User, password: str) -> None:
-    """Set a temporary password chosen by the actor and end the user's sessions."""
+    """Set a temporary password chosen by the actor, end the user's sessions and make the user replace it
+    at the next sign-in."""
     if not can_manage_account(actor, user):
         raise NotAllowed("account")
     user.password_hash = passwords.hash_password(hasher(), password)
     user.password_changed_at = utcnow()
     sessions.revoke_all(user)
     audit.record(actor, AuditAction.PASSWORD_RESET, object_type="user", object_id=user.id)
+    _require_own_password(actor, user, school_id=None)
     db.session.commit()
 
 
@@ -288,6 +298,7 @@ def link_guardian(*, actor: User, pupil: Pupil, username: str, relation: str, is
     ``new_account`` is given and gives it the parent role if it lacks it."""
     if not is_global(actor) and pupil.school_id not in school_ids(actor):
         raise NotAllowed("pupil")
+    user: User | None
     if new_account is not None:
         user = _new_user(actor, new_account, school_id=pupil.school_id)
     else:

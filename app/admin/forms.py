@@ -126,8 +126,8 @@ class PolicyPasswordMixin:
             raise ValidationError(" ".join(str(POLICY_MESSAGES[v]) for v in violations))
 
 
-_PASSWORD_HINT = _l("At least 10 characters. Give it to the person privately; they can change it in "
-                    "\u201cMy account\u201d.")
+_PASSWORD_HINT = _l("At least 10 characters. Give it to the person privately; they must replace it with a "
+                    "password of their own when they next sign in.")
 
 
 class AccountFieldsMixin(PolicyPasswordMixin):

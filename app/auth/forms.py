@@ -65,6 +65,12 @@ class PasswordChangeForm(NewPasswordMixin, FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
 
+    def validate_new_password(self, field: PasswordField) -> None:
+        super().validate_new_password(field)
+        if field.data and self.current_password.data and passwords.same_password(
+                self.current_password.data, field.data):
+            raise ValidationError(_l("Choose a new password that differs from the current one."))
+
 
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Interface language"), choices=[])

@@ -6,19 +6,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.roles import MFA_ROLES, ROLE_LABELS, SENSITIVE_ROLES, Role
 from app.core.encryption import Encrypted
 from app.core.models import new_uuid, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.core.models import Pupil, PupilGuardian, School, SchoolClass
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who signs in: staff, parent, pupil or education officer."""
 
     __tablename__ = "users"
@@ -43,6 +43,9 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    #: True while the password is one someone else chose (a new account, an admin's temporary password):
+    #: the owner must replace it before any other page (app.auth.password_guard). Not sensitive.
+    password_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     totp_secret = Encrypted("totp_secret_ct")
@@ -96,7 +99,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id}>"
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     """A role held in a scope: the whole system, a region, a district, a school or one class."""
 
     __tablename__ = "role_assignments"
@@ -118,7 +121,7 @@ class RoleAssignment(db.Model):
         return f"<RoleAssignment {self.id} {self.role}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A server-side session: the cookie only carries a random token whose hash is stored here."""
 
     __tablename__ = "user_sessions"
@@ -144,7 +147,7 @@ class UserSession(db.Model):
         return f"<UserSession {self.id}>"
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """A failed password or second-factor attempt, counted per account key and per IP.
 
     Lockout and throttling are derived from these rows (no counters to keep in step).

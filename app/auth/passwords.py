@@ -7,6 +7,7 @@ Unicode NFC, so the same letters typed as precomposed or combining characters (Ð
 from __future__ import annotations
 
 import contextlib
+import hmac
 import re
 import secrets
 import threading
@@ -84,6 +85,11 @@ def verify_password(hasher: PasswordHasher, stored_hash: str | None, password: s
         return hasher.verify(stored_hash, _prepare(password))
     except (VerificationError, InvalidHashError):
         return False
+
+
+def same_password(first: str, second: str) -> bool:
+    """True when two typed passwords are one password as :func:`hash_password` sees them (NFC, case-sensitive)."""
+    return hmac.compare_digest(_prepare(first).encode("utf-8"), _prepare(second).encode("utf-8"))
 
 
 def needs_rehash(hasher: PasswordHasher, stored_hash: str) -> bool:

@@ -191,17 +191,27 @@ def reauthenticate(*, user: User, password: str, code: str | None, ip: str) -> b
     return False
 
 
+class SamePassword(ValueError):
+    """The new password is the current one: a password someone else chose must be replaced, not kept."""
+
+
 def change_password(*, user: User, current_password: str, new_password: str) -> bool:
-    """Change the password and end the user's other sessions; False if the current one is wrong."""
+    """Change the password, end the user's other sessions and lift a required change; False if the current
+    password is wrong. Raises :class:`SamePassword` (nothing changed) if the new one is the current one."""
     if not passwords.verify_password(hasher(), user.password_hash, current_password):
         audit.record(user, AuditAction.PASSWORD_CHANGED, outcome=Outcome.DENIED,
                      object_type="user", object_id=user.id)
         db.session.commit()
         return False
+    if passwords.same_password(current_password, new_password):
+        raise SamePassword
+    was_required = user.password_change_required
     user.password_hash = passwords.hash_password(hasher(), new_password)
     user.password_changed_at = utcnow()
+    user.password_change_required = False
     sessions.revoke_all(user, except_current=True)
-    audit.record(user, AuditAction.PASSWORD_CHANGED, object_type="user", object_id=user.id)
+    audit.record(user, AuditAction.PASSWORD_CHANGED, object_type="user", object_id=user.id,
+                 details={"was_required": True} if was_required else None)
     db.session.commit()
     return True
 

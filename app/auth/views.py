@@ -124,10 +124,11 @@ def account() -> str | Response:
     if request.method == "GET":
         language_form.language.data = current_user.preferred_language or str(get_locale())
     if "pw-current_password" in request.form and password_form.validate_on_submit():
+        was_required = current_user.password_change_required
         if services.change_password(user=current_user, current_password=password_form.current_password.data,
                                     new_password=password_form.new_password.data):
             flash(_("Your password is changed. Your other sessions were signed out."), "success")
-            return redirect(url_for("auth.account"))
+            return redirect(url_for("core.index" if was_required else "auth.account"))
         password_form.current_password.errors.append(_("The current password is not correct."))
     elif "lang-language" in request.form and language_form.validate_on_submit():
         services.set_language(user=current_user, language=language_form.language.data)

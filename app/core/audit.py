@@ -56,6 +56,7 @@ class AuditAction(enum.StrEnum):
     MFA_VERIFIED = "auth:mfa:verified"
     MFA_FAILED = "auth:mfa:failed"
     PASSWORD_CHANGED = "auth:password:changed"  # noqa: S105  (an action name, not a password)
+    PASSWORD_CHANGE_REQUIRED = "auth:password:change_required"  # noqa: S105  (an action name, not a password)
     SESSION_EXPIRED = "auth:session:expired"
     ACCESS_DENIED = "access:denied"
     CSRF_FAILED = "security:csrf:failed"

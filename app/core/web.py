@@ -41,6 +41,8 @@ def nav_items() -> list[dict[str, Any]]:
         return []
     if current_user.requires_mfa and not g.get("senim_mfa_verified"):
         return []
+    if current_user.password_change_required:  # every link would lead back to /account
+        return []
     items = []
     for endpoint, label, permission in NAVIGATION:
         if has_permission(current_user, permission):

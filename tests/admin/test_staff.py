@@ -31,7 +31,9 @@ def test_admin_creates_account_with_role(client, world):
     user = db.session.execute(select(User).where(User.username == "newpsy")).scalar_one()
     assert user.password_hash.startswith("$argon2id$")
     assert [(a.role, a.school_id) for a in user.assignments] == [("psychologist", world.s2.id)]
-    assert changes() == {AuditAction.USER_CREATE: 1, AuditAction.ROLE_GRANT: 1}
+    assert user.password_change_required
+    assert changes() == {AuditAction.USER_CREATE: 1, AuditAction.PASSWORD_CHANGE_REQUIRED: 1,
+                         AuditAction.ROLE_GRANT: 1}
     other = client.application.test_client()
     assert login(other, user, NEW_PASSWORD, second_factor=False).status_code == 302
 
@@ -169,7 +171,8 @@ def test_password_reset_sets_temporary_password_and_ends_sessions(client, world,
     assert teacher.get("/pupils").status_code == 302
     assert login(app.test_client(), world.t7a, PASSWORD).status_code == 200
     assert login(app.test_client(), world.t7a, NEW_PASSWORD).status_code == 302
-    assert changes() == {AuditAction.PASSWORD_RESET: 1}
+    assert fresh(world.t7a).password_change_required
+    assert changes() == {AuditAction.PASSWORD_RESET: 1, AuditAction.PASSWORD_CHANGE_REQUIRED: 1}
 
 
 def test_mfa_reset_makes_the_user_enroll_again(client, world, app):
@@ -197,10 +200,12 @@ def test_director_links_a_new_parent_account(client, world, app):
     link = db.session.execute(select(PupilGuardian).where(PupilGuardian.user_id == parent.id)).scalar_one()
     assert (link.pupil_id, link.relation, link.is_legal_representative) == (world.p1.id, "father", True)
     assert parent.roles == {"parent"}
-    assert changes() == {AuditAction.USER_CREATE: 1, AuditAction.ROLE_GRANT: 1, AuditAction.GUARDIAN_LINK: 1}
+    assert parent.password_change_required
+    assert changes() == {AuditAction.USER_CREATE: 1, AuditAction.PASSWORD_CHANGE_REQUIRED: 1,
+                         AuditAction.ROLE_GRANT: 1, AuditAction.GUARDIAN_LINK: 1}
     father = app.test_client()
     login(father, parent, NEW_PASSWORD)
-    assert father.get("/").status_code == 200
+    assert father.get("/").headers["Location"].endswith("/account")  # their own password first
 
 
 def test_linking_refuses_staff_duplicates_and_foreign_pupils(client, world):

@@ -80,6 +80,15 @@ class LiveServer:
             db.session.commit()
             return account
 
+    def set_temporary_password(self, username: str, password: str) -> None:
+        """The demo administrator sets a temporary password: the user must replace it at the next sign-in."""
+        from app.admin import accounts
+
+        with self.app.app_context():
+            admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
+            user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+            accounts.reset_password(actor=admin, user=user, password=password)
+
     def some_pupil(self) -> tuple[str, str]:
         """(uuid, full name) of a pupil of the demo school."""
         with self.app.app_context():

@@ -7,6 +7,7 @@ pupil's pages (/s ...) are checked the same way along the pupil's path in test_s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,3 +128,34 @@ def test_new_pages(open_context: Callable[..., Any], live_server: LiveServer,
         expect(phone.locator(".code-card")).to_have_count(1)
         problems += check_page(phone, artifacts, "codes-print", language)
     assert not problems, "axe:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_password_change_required_page(open_context: Callable[..., Any], live_server: LiveServer,
+                                       artifacts: Path, language: str) -> None:
+    """A temporary password set by the admin: sign-in lands on /account, which says why; changing it opens the app."""
+    account = live_server.create_account(Role.CLASS_TEACHER, language=language, class_label="8Б")
+    temporary = "уақытша құпия сөз браузер"
+    live_server.set_temporary_password(account.username, temporary)
+    phone = open_context(**PHONE).new_page()
+    phone.goto("/login")
+    phone.locator("#username").fill(account.username)
+    phone.locator("#password").fill(temporary)
+    phone.locator("main form button[type=submit]").click()
+    expect(phone).to_have_url(re.compile(r"/account$"))
+    expect(phone.locator("main .alert--warning")).to_contain_text(
+        live_server.text("Change your password to continue", language))
+    problems = check_page(phone, artifacts, "password-change-required", language)
+    if language == FULL_LANGUAGE:
+        desktop = open_context(storage_state=phone.context.storage_state(), **DESKTOP).new_page()
+        desktop.goto("/pupils")  # any other page leads back here
+        expect(desktop).to_have_url(re.compile(r"/account$"))
+        problems += check_page(desktop, artifacts, "password-change-required", language, axe=False, device="desktop")
+    assert not problems, "axe:\n" + "\n".join(problems)
+
+    phone.locator("#pw-current_password").fill(temporary)
+    phone.locator("#pw-new_password").fill(account.password)
+    phone.locator("#pw-confirm").fill(account.password)
+    phone.locator("main form button[type=submit]").first.click()
+    expect(phone).to_have_url(f"{live_server.url}/")
+    expect(phone.locator("h1")).to_contain_text(account.name)
