@@ -1,13 +1,15 @@
 """Human labels for the instrument ids shown to staff, in the interface language.
 
 Titles and alert messages come from the instrument's own texts (interface language, then Russian, then
-English). The texts carry no names for scales and bands, so those come from the message catalogue here;
-an id missing below is shown as is (underscores as spaces) rather than hidden.
+English). The texts carry no names for scales and bands, so those come from the message catalogue here.
+A band is named per instrument (INSTRUMENT_BAND_LABELS), because the same code means different things on
+different instruments; a local method's own codes get the generic name of BAND_LABELS, and an id missing
+everywhere is shown as is (underscores as spaces) rather than hidden.
 """
 
 from __future__ import annotations
 
-from flask_babel import get_locale
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.screening.instrument_model import Instrument, Texts
@@ -27,6 +29,7 @@ SCALE_LABELS = {
     "result": _l("Result"),
 }
 
+#: Generic band names: the fallback for local methods, whose codes are their own.
 BAND_LABELS = {
     "minimal": _l("minimal"),
     "mild": _l("mild"),
@@ -46,6 +49,59 @@ BAND_LABELS = {
     "positive_acuity_unknown": _l("positive, acuity unknown"),
     "incomplete": _l("incomplete"),
 }
+
+#: The band names of each shipped instrument, after its manual: (instrument id, band set or outcome id, band
+#: code) -> name. Each name stands on its own (it names what is measured), since "low" is good news on the
+#: K6 (low distress) and a concern on the RSES (low self-esteem). A test fails for any band of a shipped
+#: instrument that has no name here, so a new instrument comes with its names.
+INSTRUMENT_BAND_LABELS: dict[tuple[str, str, str], LazyString] = {
+    # PHQ-A: severity bands of Kroenke, Spitzer & Williams 2001; screening cut-off of Richardson 2010 / Luitel 2024.
+    ("phq-a", "total", "minimal"): _l("minimal depressive symptoms"),
+    ("phq-a", "total", "mild"): _l("mild depressive symptoms"),
+    ("phq-a", "total", "moderate"): _l("moderate depressive symptoms"),
+    ("phq-a", "total", "moderately_severe"): _l("moderately severe depressive symptoms"),
+    ("phq-a", "total", "severe"): _l("severe depressive symptoms"),
+    ("phq-a", "total_screen", "negative"): _l("depression screen negative (below the cut-off)"),
+    ("phq-a", "total_screen", "positive"): _l("depression screen positive (at or above the cut-off)"),
+    # GAD-7: Spitzer et al. 2006; adolescents (Mossman 2017) have no band below "moderate".
+    ("gad-7", "total", "minimal"): _l("minimal anxiety symptoms"),
+    ("gad-7", "total", "mild"): _l("mild anxiety symptoms"),
+    ("gad-7", "total", "minimal_or_mild"): _l("minimal or mild anxiety symptoms"),
+    ("gad-7", "total", "moderate"): _l("moderate anxiety symptoms"),
+    ("gad-7", "total", "severe"): _l("severe anxiety symptoms"),
+    # K6: Kessler 2003 (13 or more: probable serious distress); INSPQ (8 to 12: moderate distress).
+    ("k6", "total", "low"): _l("low distress (no probable serious distress)"),
+    ("k6", "total", "moderate"): _l("moderate distress (no probable serious distress)"),
+    ("k6", "total", "high"): _l("probable serious psychological distress"),
+    # Rosenberg: descriptive ranges only, no clinical cut-off; low self-esteem is the concern.
+    ("rses", "total", "low"): _l("low self-esteem"),
+    ("rses", "total", "typical"): _l("self-esteem in the typical range"),
+    ("rses", "total", "high"): _l("high self-esteem"),
+    # WHO-5 percentage score: 50 or less poor well-being; 28 or less likely depression.
+    ("who-5", "percent", "likely_depression"): _l("poor well-being, likely depression (28 or below)"),
+    ("who-5", "percent", "poor_wellbeing"): _l("poor well-being (below 50)"),
+    ("who-5", "percent", "adequate_wellbeing"): _l("adequate well-being (50 or above)"),
+    # ASQ (NIMH): negative, non-acute or acute positive; the two others are the project's fail-safe outcomes.
+    ("asq", "result", "negative"): _l("negative suicide risk screen"),
+    ("asq", "result", "non_acute_positive"): _l("non-acute positive: brief suicide safety assessment needed"),
+    ("asq", "result", "acute_positive"): _l("acute positive: imminent risk, full safety evaluation now"),
+    ("asq", "result", "positive_acuity_unknown"): _l("positive, acuity unknown (question 5 not answered)"),
+    ("asq", "result", "incomplete"): _l("incomplete: not all of questions 1 to 4 answered"),
+}
+#: PSC-17 (Gardner 1999): the parent form's cut-offs, applied to the youth form too.
+_PSC17_BAND_LABELS = {
+    ("total", "negative"): _l("no overall psychosocial concern (below the cut-off)"),
+    ("total", "positive"): _l("overall psychosocial concern (at or above the cut-off)"),
+    ("internalizing", "negative"): _l("no internalising (anxiety, mood) problems indicated"),
+    ("internalizing", "positive"): _l("internalising (anxiety, mood) problems likely"),
+    ("attention", "negative"): _l("no attention problems indicated"),
+    ("attention", "positive"): _l("attention problems likely"),
+    ("externalizing", "negative"): _l("no externalising (conduct) problems indicated"),
+    ("externalizing", "positive"): _l("externalising (conduct) problems likely"),
+}
+INSTRUMENT_BAND_LABELS.update({(instrument_id, band_set, code): label
+                               for instrument_id in ("psc-17-p", "psc-17-y")
+                               for (band_set, code), label in _PSC17_BAND_LABELS.items()})
 
 #: Validation status of an instrument's texts in one language, short enough for a phone.
 TEXT_STATUS_LABELS = {
@@ -86,6 +142,11 @@ def instrument_title(ref: str) -> str:
     return texts.title if texts is not None else ref
 
 
+def instrument_version(ref: str) -> str:
+    """The version part of a stored reference ("1.0" of "phq-a@1.0"), shown in small print by the title."""
+    return ref.rpartition("@")[2]
+
+
 def alert_message(ref: str, rule_id: str) -> str | None:
     """The message the instrument's texts give for alert rule ``rule_id``, if any."""
     instrument = instrument_or_none(ref)
@@ -108,10 +169,19 @@ def scale_label(scale_id: str) -> str:
     return str(label) if label is not None else _humanize(scale_id)
 
 
-def band_label(code: str) -> str:
-    """A band code's name for people."""
-    label = BAND_LABELS.get(code)
-    return str(label) if label is not None else _humanize(code)
+def band_label(instrument_id: str, band_set: str, code: str, *, qualified: bool = False) -> str:
+    """The name of band ``code`` of ``band_set`` (or outcome) of an instrument, for people.
+
+    A shipped instrument's own name where there is one, else the generic name of the code (a local
+    method); ``qualified`` puts the band set's name before a generic name, which does not say what it
+    measures ("Attention: positive").
+    """
+    label = INSTRUMENT_BAND_LABELS.get((instrument_id, band_set, code))
+    if label is not None:
+        return str(label)
+    generic = BAND_LABELS.get(code)
+    name = str(generic) if generic is not None else _humanize(code)
+    return f"{scale_label(band_set)}: {name}" if qualified else name
 
 
 def text_status_label(status: str) -> str:

@@ -35,6 +35,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import School, utcnow
 from app.extensions import db
+from app.screening import labels
 from app.screening.fhir import BASE_URL
 from app.screening.instruments import Instrument, UnknownInstrumentError, build_instrument, validate_instrument
 from app.screening.models import LocalInstrument
@@ -338,8 +339,10 @@ def instrument_of(local: LocalInstrument) -> Instrument:
         cache[key] = dataclasses.replace(
             built, id=f"{LOCAL_PREFIX}{local.school_id}:{built.id}", status="active", codes=(),
             canonical_url=f"{BASE_URL}/Questionnaire/local/{local.school_id}/{built.id}",
+            # A language whose file says it has no text stays "not_available", so that it is not offered.
             texts=MappingProxyType({
-                lang: dataclasses.replace(t, status=LOCAL_TEXT_STATUS, verified_against_source=False)
+                lang: t if t.status == "not_available"
+                else dataclasses.replace(t, status=LOCAL_TEXT_STATUS, verified_against_source=False)
                 for lang, t in built.texts.items()}))
     return cache[key]
 
@@ -368,13 +371,20 @@ def school_methods(school_ids: Iterable[int] | Select, *, include_retired: bool 
     return list(db.session.execute(query.order_by(LocalInstrument.uploaded_at.desc())).scalars())
 
 
+def title(instrument: Instrument) -> str:
+    """A local method's title in the interface language, else in another language its files have a text in."""
+    texts = labels.texts_for(instrument)
+    if texts is None:  # every file says "not_available": any title it has beats none
+        texts = next(iter(instrument.texts.values()))
+    return texts.title
+
+
 def choices(school_ids: Iterable[int]) -> list[tuple[str, str]]:
     """(ref, label) of the schools' local methods that may be used in new campaigns and paper entry."""
     result = []
     for local in school_methods(school_ids, include_retired=False):
-        instrument = instrument_of(local)
         result.append((local.ref, _("%(title)s (%(id)s %(version)s). Local method, not validated.",
-                                    title=instrument.text("en").title, id=local.instrument_id,
+                                    title=title(instrument_of(local)), id=local.instrument_id,
                                     version=local.version)))
     return result
 

@@ -24,6 +24,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import Pupil, SchoolClass, utcnow
 from app.extensions import db
+from app.screening import labels
 from app.screening.models import (
     Alert,
     Campaign,
@@ -51,15 +52,6 @@ BAND_COLOURS: dict[str, FlagColour] = {
 #: Where a code means the opposite on one instrument (Rosenberg: low self-esteem is the concern).
 INSTRUMENT_BAND_COLOURS: dict[tuple[str, str], FlagColour] = {
     ("rses", "low"): A, ("rses", "high"): G, ("k6", "high"): R,
-}
-BAND_LABELS: dict[str, LazyString] = {
-    "minimal": _l("Minimal"), "mild": _l("Mild"), "minimal_or_mild": _l("Minimal or mild"),
-    "moderate": _l("Moderate"), "moderately_severe": _l("Moderately severe"), "severe": _l("Severe"),
-    "negative": _l("Negative"), "positive": _l("Positive"), "low": _l("Low"), "high": _l("High"),
-    "typical": _l("Typical"), "likely_depression": _l("Likely depression"), "poor_wellbeing": _l("Poor wellbeing"),
-    "adequate_wellbeing": _l("Adequate wellbeing"), "acute_positive": _l("Acute positive"),
-    "non_acute_positive": _l("Non-acute positive"), "positive_acuity_unknown": _l("Positive, acuity unknown"),
-    "incomplete": _l("Incomplete"),
 }
 _FLAG_COLOURS = {FlagLevel.NONE: FlagColour.GREY, FlagLevel.ROUTINE: A, FlagLevel.URGENT: R, FlagLevel.ACUTE: R}
 
@@ -144,11 +136,6 @@ def band_colour(instrument_id: str, code: str | None) -> FlagColour:
     return INSTRUMENT_BAND_COLOURS.get((instrument_id, code), BAND_COLOURS.get(code, FlagColour.GREY))
 
 
-def band_label(code: str) -> str | LazyString:
-    """Translated name of a band code (the code itself for local methods' own codes)."""
-    return BAND_LABELS.get(code, code.replace("_", " "))
-
-
 def _band_order(result: ScreeningResult, bands: Mapping[str, Any]) -> list[str]:
     """Band ids in the instrument's own order (its first band set is the main one)."""
     try:
@@ -170,8 +157,15 @@ def summarise(result: ScreeningResult) -> LatestResult:
     worst = max(order, key=lambda b: (_RANK[band_colour(result.instrument_id, bands[b])], -order.index(b)))
     code = bands[worst]
     colour = max(colour, band_colour(result.instrument_id, code), key=_RANK.__getitem__)
-    label = band_label(code) if worst == order[0] else f"{worst}: {band_label(code)}"
+    label = LazyString(_band_name, result.instrument_id, worst, code, qualified=worst != order[0])
     return LatestResult(result.instrument_id, result.completed_at, label, colour)
+
+
+def _band_name(instrument_id: str, band_set: str, code: str, *, qualified: bool) -> str:
+    """The instrument's own band name, capitalised; a generic one (local methods) says which band set
+    it is of unless it is the main one."""
+    label = labels.band_label(instrument_id, band_set, code, qualified=qualified)
+    return label[:1].upper() + label[1:]
 
 
 def _latest_results(pupil_ids: list[int]) -> list[ScreeningResult]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -215,6 +216,46 @@ def test_retire_hides_from_new_use_but_results_still_resolve(client, world):
     with pytest.raises(UnknownInstrumentError):
         services.instrument_for(method.ref, for_school=world.s1.id)
     assert services.instrument_for(method.ref).ref == method.ref  # old sessions and results still read
+
+
+TITLES = {"kk": "Көңіл-күй сауалнамасының үлгісі (ойдан шығарылған)",
+          "ru": "Пример опросника настроения (вымышленный)", "en": "Example mood check (fictional)"}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_choice_lists_and_pages_use_the_title_in_the_interface_language(client, world, language):
+    method = stored(world.s1)
+    consent(world.p1)
+    world.psy1.preferred_language = language
+    db.session.commit()
+    login(client, world.psy1)
+    label = f"{TITLES[language]} (example-mood 1.0)."
+    others = [t for lang, t in TITLES.items() if lang != language]
+    for url in ("/screening/campaigns/new", "/screening/paper", "/screening/local"):
+        page = client.get(url).get_data(as_text=True)
+        assert (label if url != "/screening/local" else TITLES[language]) in page, url
+        assert not any(t in page for t in others), url
+    detail = client.get(f"/screening/local/{method.uuid}").get_data(as_text=True)
+    assert re.search(r'<h1 class="page-header__title">([^<]*)</h1>', detail).group(1) == TITLES[language]
+
+
+def test_title_falls_back_to_a_language_the_method_has_a_text_in(client, world):
+    no_kazakh = TEMPLATE["texts.kk.yaml"].replace("status: unvalidated_translation", "status: not_available")
+    method = stored(world.s1, texts_kk_yaml=no_kazakh)
+    world.psy1.preferred_language = "kk"
+    db.session.commit()
+    login(client, world.psy1)
+    page = client.get("/screening/campaigns/new").get_data(as_text=True)
+    assert f"{TITLES['ru']} (example-mood 1.0)." in page and TITLES["kk"] not in page
+    assert services.instrument_for(method.ref).texts["ru"].status == local.LOCAL_TEXT_STATUS
+    # Nor is a pupil offered the language the method has no text in.
+    camp = campaign(world.psy1, world.s1, [world.c7a], refs=(method.ref,))
+    session_with_code(camp, world.p1, code="WXYZ-2345", ref=method.ref)
+    with client.session_transaction() as flask_session:
+        flask_session.clear()
+    assert post(client, "/s", {"code": "wxyz2345"}).status_code == 302
+    choices = re.findall(r'class="choice__label"[^>]*>([^<]*)<', client.get("/s/language").get_data(as_text=True))
+    assert [c.split(" — ")[0] for c in choices] == ["Русский", "English"]
 
 
 def test_texts_are_escaped(client, world):

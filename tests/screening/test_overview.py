@@ -75,8 +75,8 @@ def test_overview_shows_bands_alerts_consent_and_who_has_not_completed(client, w
     login(client, world.psy1)
     page = client.get(f"/screening/classes/{world.c7a.id}").get_data(as_text=True)
     assert "ASQ" in page and "PHQ-A" in page
-    assert "flag--red" in page and "Acute positive" in page  # ASQ: acute, red octagon
-    assert "flag--amber" in page and "Moderate" in page      # PHQ-A total 10: moderate
+    assert "flag--red" in page and "Acute positive: imminent risk" in page  # ASQ: acute, red octagon
+    assert "flag--amber" in page and "Moderate depressive symptoms" in page  # PHQ-A total 10: moderate
     assert "1 open alert" in page
     assert "Consent on file" in page and "Missing consent" in page
     assert "1 pupil has not completed this campaign" in page
@@ -178,6 +178,34 @@ def test_campaign_choice_and_paper_results_within_the_window(client, world):
 ])
 def test_band_colours(instrument, code, colour):
     assert band_colour(instrument, code) == colour
+
+
+def _flag(page: str, pupil, column: int) -> tuple[str, str]:
+    """(colour, label) of the flag in the ``column``-th instrument cell of the pupil's row."""
+    row = re.search(rf"{re.escape(pupil.short_name)}</a></th>(.*?)</tr>", page, re.S).group(1)
+    cell = re.findall(r"<td>(.*?)</td>", row, re.S)[column]
+    return (re.search(r"flag--(\w+)", cell).group(1),
+            re.search(r'<span class="flag__label">([^<]*)</span>', cell).group(1))
+
+
+def test_overview_names_bands_after_their_instrument(client, world):
+    """"Low" is good news on the K6 and a concern on the RSES; a second band set is named by what it measures."""
+    consent(world.p1)
+    _paper(world, world.p1, "k6@1.0", dict.fromkeys(services.instrument_for("k6@1.0").item_ids, 0))
+    reversed_items = {"no_good", "not_proud", "useless", "more_respect", "failure"}
+    _paper(world, world.p1, "rses@1.0", {i: 3 if i in reversed_items else 0
+                                         for i in services.instrument_for("rses@1.0").item_ids})
+    attention = {"fidgety", "daydreams", "concentrating", "motor", "distracted"}
+    _paper(world, world.p1, "psc-17-y@1.0", {i: 2 if i in attention else 0
+                                             for i in services.instrument_for("psc-17-y@1.0").item_ids})
+    login(client, world.psy1)
+    page = client.get(f"/screening/classes/{world.c7a.id}").get_data(as_text=True)
+    assert re.findall(r'<th scope="col">([^<]+)</th>', page)[1:4] == ["K6", "PSC-17-Y", "RSES"]
+    assert [_flag(page, world.p1, n) for n in range(3)] == [
+        ("green", "Low distress (no probable serious distress)"),
+        ("amber", "Attention problems likely"),  # not "attention: positive"
+        ("amber", "Low self-esteem"),
+    ]
 
 
 def test_summary_takes_the_worse_of_band_and_alert(world):

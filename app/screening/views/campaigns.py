@@ -94,8 +94,10 @@ def campaign_detail(campaign_uuid: str) -> str:
     rows = services.campaign_pupils(actor=current_user, campaign=campaign)
     form = IssueCodesForm()
     form.pupils.choices = choices([(r.pupil.uuid, r.pupil.short_name) for r in rows if r.consented])
+    refs = dict.fromkeys([*campaign.instrument_refs, *(s.instrument_ref for r in rows for s in r.sessions)])
+    instruments = {ref: (labels.instrument_title(ref), labels.instrument_version(ref)) for ref in refs}
     return render_template("screening/campaign_detail.html", campaign=campaign, rows=rows, form=form,
-                           missing=sum(1 for r in rows if not r.consented))
+                           instruments=instruments, missing=sum(1 for r in rows if not r.consented))
 
 
 @bp.route("/screening/campaigns/<campaign_uuid>/codes", methods=["POST"])
@@ -129,6 +131,6 @@ def _instrument_title(ref: str, language: str | None) -> str:
 
     instrument = instrument_for(ref)
     for lang in (language, "ru", "en"):
-        if lang in instrument.texts and instrument.texts[lang].status != "not_available":
+        if lang and lang in instrument.texts and instrument.texts[lang].status != "not_available":
             return instrument.texts[lang].title
     return instrument.text("en").title

@@ -69,7 +69,7 @@ def get_local_or_404(local_uuid: str) -> LocalInstrument:
 def local_list() -> str:
     methods = services.school_methods(_schools_in_scope())
     return render_template("screening/local_list.html", methods=methods,
-                           titles={m.id: services.instrument_of(m).text("en").title for m in methods},
+                           titles={m.id: services.title(services.instrument_of(m)) for m in methods},
                            many_schools=len({m.school_id for m in methods}) > 1)
 
 
@@ -111,7 +111,9 @@ def local_template() -> Response:
 @require(P)
 def local_detail(local_uuid: str) -> str:
     local = get_local_or_404(local_uuid)
-    return render_template("screening/local_detail.html", local=local, instrument=services.instrument_of(local),
+    instrument = services.instrument_of(local)
+    return render_template("screening/local_detail.html", local=local, instrument=instrument,
+                           method_title=services.title(instrument),
                            languages=[(code, LANGUAGE_NAMES[code]) for code in services.LANGUAGES], form=RetireForm())
 
 
