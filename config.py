@@ -33,7 +33,9 @@ class BaseConfig:
     DEBUG = False
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: No pool_pre_ping (a round trip on every request): app/core/database.py discards dead connections at
+    #: checkout by looking at their socket, and connections are retired after 30 minutes.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800}
 
     # --- languages -------------------------------------------------------
     LANGUAGES = ("kk", "ru", "en")

@@ -51,6 +51,11 @@ def _init_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
+    from app.core.database import install_liveness_check
+
+    with app.app_context():
+        for engine in db.engines.values():
+            install_liveness_check(engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

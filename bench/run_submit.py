@@ -144,7 +144,7 @@ def prepare_database(cluster: Cluster, name: str, pupil_count: int, workdir: Pat
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_of(pids: list[int]) -> dict[int, float]:
+def cpu_of(pids: list[int]) -> dict[int, float]:
     """CPU seconds (user + system) used so far by each of ``pids`` still alive."""
     used = {}
     for pid in pids:
@@ -156,7 +156,7 @@ def _cpu_of(pids: list[int]) -> dict[int, float]:
     return used
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
     return [int(p) for p in found.stdout.split()]
 
@@ -169,11 +169,11 @@ class CpuMeter:
     """
 
     def __init__(self, server: Gunicorn, postmaster: int) -> None:
-        self.groups = {"app": _children(server.process.pid), "db": _children(postmaster)}
-        self.before = {name: _cpu_of(pids) for name, pids in self.groups.items()}
+        self.groups = {"app": children(server.process.pid), "db": children(postmaster)}
+        self.before = {name: cpu_of(pids) for name, pids in self.groups.items()}
 
     def spent(self) -> dict[str, float]:
-        after = {name: _cpu_of(pids) for name, pids in self.groups.items()}
+        after = {name: cpu_of(pids) for name, pids in self.groups.items()}
         return {name: sum(after[name].get(pid, 0.0) - self.before[name].get(pid, 0.0) for pid in pids)
                 for name, pids in self.groups.items()}
 

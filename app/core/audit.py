@@ -24,13 +24,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import Integer, String, Text, bindparam, insert, select, update
+from sqlalchemy import Integer, String, Text, bindparam, cast, exists, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.database import Prepared, autocommit_connection, autocommit_open, end_autocommit
 from app.core.models import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 GENESIS_HASH = "0" * 64
 
@@ -114,7 +116,7 @@ class AuditAction(enum.StrEnum):
     SCREENING_SESSION_CLOSED = "screening:session:closed"
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One audit entry. Append-only: never updated or deleted by the application."""
 
     __tablename__ = "audit_entries"
@@ -145,7 +147,7 @@ class AuditEntry(db.Model):
         return f"<AuditEntry {self.chain_id}:{self.chain_seq}>"
 
 
-class AuditChainHead(db.Model):
+class AuditChainHead(Model):
     """The newest entry of each chain; updating it serialises writers of one chain."""
 
     __tablename__ = "audit_chain_heads"
@@ -153,24 +155,43 @@ class AuditChainHead(db.Model):
     chain_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    #: The hash before ``last_hash``: written by the same UPDATE that moves the head, so that its RETURNING
+    #: gives the new entry its ``prev_hash`` (RETURNING sees only new values).
+    prev_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
 
 
-_HASHED_FIELDS = (
-    "chain_id", "chain_seq", "at", "actor_id", "actor_role", "action", "outcome", "school_id",
-    "pupil_id", "object_type", "object_id", "ip", "request_id", "details", "prev_hash",
+#: The fields an entry's content hash covers: all but its place in the chain (chain_seq, prev_hash),
+#: which the link hash adds.
+_CONTENT_FIELDS = (
+    "chain_id", "at", "actor_id", "actor_role", "action", "outcome", "school_id",
+    "pupil_id", "object_type", "object_id", "ip", "request_id", "details",
 )
 
 
-def entry_hash(values: Mapping[str, Any]) -> str:
-    """SHA-256 over the canonical JSON of an entry's fields (``at`` as UTC ISO text)."""
+def content_hash(values: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of an entry's content fields (``at`` as UTC ISO text)."""
     canonical = {}
-    for name in _HASHED_FIELDS:
+    for name in _CONTENT_FIELDS:
         value = values.get(name)
         if isinstance(value, datetime):
             value = value.isoformat(timespec="microseconds")
         canonical[name] = value
     blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def link_hash(prev_hash: str, chain_seq: int, content: str) -> str:
+    """An entry's ``row_hash``: SHA-256 of "previous hash|position|content hash" (ASCII).
+
+    PostgreSQL computes the same value in the statement that appends the entry (_append_statement); both
+    must stay byte-for-byte equal, which tests/core/test_audit_hashing.py checks on both databases.
+    """
+    return hashlib.sha256(f"{prev_hash}|{chain_seq}|{content}".encode("ascii")).hexdigest()
+
+
+def entry_hash(values: Mapping[str, Any]) -> str:
+    """The ``row_hash`` an entry with these field values must have."""
+    return link_hash(values["prev_hash"], values["chain_seq"], content_hash(values))
 
 
 def _role_label(actor: Any) -> str | None:
@@ -189,33 +210,88 @@ def _request_meta() -> tuple[str | None, str | None]:
 # them. Core statements do not autoflush, so record() flushes first: pending changes of the caller reach
 # the database before the chain head is locked, and the lock is held only by the statements below.
 _HEADS = AuditChainHead.__table__
+_H = _HEADS.c
 _ENTRIES = AuditEntry.__table__
-_ENTRY_FIELDS = (*_HASHED_FIELDS, "row_hash")
-_LOCK_HEAD = (
-    update(_HEADS).where(_HEADS.c.chain_id == bindparam("head_chain"))
-    .values(seq=_HEADS.c.seq + 1).returning(_HEADS.c.seq, _HEADS.c.last_hash)
-)
 _NEW_HEAD = {
-    name: dialect_insert(_HEADS).values(chain_id=bindparam("head_chain"), seq=0, last_hash=GENESIS_HASH)
-    .on_conflict_do_nothing()
+    name: dialect_insert(_HEADS).values(chain_id=bindparam("head_chain"), seq=0, last_hash=GENESIS_HASH,
+                                        prev_hash=GENESIS_HASH).on_conflict_do_nothing()
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_ADD_ENTRY = insert(_ENTRIES).values({name: bindparam(f"e_{name}") for name in _ENTRY_FIELDS})
-_MOVE_HEAD = (update(_HEADS).where(_HEADS.c.chain_id == bindparam("head_chain"))
-              .values(last_hash=bindparam("e_row_hash")))
-#: PostgreSQL: the entry and the head's new hash in one statement (one round trip while the head is locked).
-_ADD_ENTRY_AND_MOVE_HEAD = _MOVE_HEAD.add_cte(_ADD_ENTRY.cte("new_audit_entry"))
+
+# PostgreSQL: one statement locks the head, moves it (link hash computed by the server: sha256() is built
+# in since PostgreSQL 11) and inserts the entry, so an audited write costs one round trip more than the
+# write itself; with ``together`` (see record()) not even that.
+_NEXT_SEQ = _H.seq + 1
+_LINK = func.encode(func.sha256(func.convert_to(
+    _H.last_hash + "|" + cast(_NEXT_SEQ, String) + "|" + bindparam("content_hash", type_=String), "UTF8")), "hex")
+_HEAD_EXISTS = exists(select(literal(1)).select_from(_HEADS).where(_H.chain_id == bindparam("head_chain")))
 
 
-def _advance_head(chain_id: int) -> tuple[int, str]:
-    """Lock the chain head by moving it forward; returns (new seq, previous hash)."""
-    row = db.session.execute(_LOCK_HEAD, {"head_chain": chain_id}).first()
+def _count(cte: Any) -> Any:
+    return select(func.count()).select_from(cte).scalar_subquery()
+
+
+def _append_statement(together: Any = None) -> Any:
+    """The one statement that appends an entry; returns (entries added, rows changed by ``together``,
+    whether the chain's head row exists).
+
+    With ``together`` (an UPDATE) the change comes first and the head moves only if it changed a row:
+    an entry is never written for a change that did not happen, and on a chain without a head row yet
+    nothing at all is changed (its own WHERE requires the head), so the statement can simply run again
+    once the head exists. Lock order: the changed row, then the head.
+    """
+    move = update(_HEADS).where(_H.chain_id == bindparam("head_chain"))
+    changed: Any = literal(None)
+    if together is not None:
+        done = together.where(_HEAD_EXISTS).returning(literal(1)).cte("together")
+        move = move.where(exists(select(literal(1)).select_from(done)))
+        changed = _count(done)
+    moved = (move.values(seq=_NEXT_SEQ, prev_hash=_H.last_hash, last_hash=_LINK)
+             .returning(_H.seq, _H.prev_hash, _H.last_hash).cte("moved_head"))
+    entry = insert(_ENTRIES).from_select(
+        [*_CONTENT_FIELDS, "chain_seq", "prev_hash", "row_hash"],
+        select(*(bindparam(f"e_{name}", type_=_ENTRIES.c[name].type) for name in _CONTENT_FIELDS),
+               moved.c.seq, moved.c.prev_hash, moved.c.last_hash),
+    ).returning(_ENTRIES.c.chain_seq).cte("new_entry")
+    return Prepared(select(_count(entry), changed, _HEAD_EXISTS))
+
+
+_APPEND = _append_statement()
+_APPEND_TOGETHER: dict[Any, Any] = {}
+
+
+def _append_together(statement: Any) -> Any:
+    """_append_statement(statement), built once per statement."""
+    if statement not in _APPEND_TOGETHER:
+        _APPEND_TOGETHER[statement] = _append_statement(statement)
+    return _APPEND_TOGETHER[statement]
+
+
+# Other databases (SQLite): lock by moving the head, compute the link here, insert, record the hash.
+_LOCK_HEAD = (
+    update(_HEADS).where(_H.chain_id == bindparam("head_chain"))
+    .values(seq=_NEXT_SEQ, prev_hash=_H.last_hash).returning(_H.seq, _H.prev_hash)
+)
+_ADD_ENTRY = insert(_ENTRIES).values({name: bindparam(f"e_{name}")
+                                      for name in (*_CONTENT_FIELDS, "chain_seq", "prev_hash", "row_hash")})
+_SET_HEAD_HASH = update(_HEADS).where(_H.chain_id == bindparam("head_chain")).values(last_hash=bindparam("e_row_hash"))
+
+
+def _create_head(conn: Connection, chain_id: int) -> None:
+    # Two writers may start a chain at once: ON CONFLICT DO NOTHING lets the second wait for the first.
+    conn.execute(_NEW_HEAD[conn.dialect.name], {"head_chain": chain_id})
+
+
+def _append_elsewhere(conn: Connection, params: dict[str, Any], content: str) -> None:
+    chain_id = params["head_chain"]
+    row = conn.execute(_LOCK_HEAD, {"head_chain": chain_id}).first()
     if row is None:
-        # A new chain. Two writers may start it at once: ON CONFLICT DO NOTHING lets the second wait for
-        # the first, and then both take the head row's lock in turn.
-        db.session.execute(_NEW_HEAD[db.session.get_bind().dialect.name], {"head_chain": chain_id})
-        row = db.session.execute(_LOCK_HEAD, {"head_chain": chain_id}).one()
-    return row[0], row[1]
+        _create_head(conn, chain_id)
+        row = conn.execute(_LOCK_HEAD, {"head_chain": chain_id}).one()
+    seq, prev_hash = row
+    params.update(e_chain_seq=seq, e_prev_hash=prev_hash, e_row_hash=link_hash(prev_hash, seq, content))
+    conn.execute(_ADD_ENTRY, params)
+    conn.execute(_SET_HEAD_HASH, params)
 
 
 #: Extra chains per school for high-volume writes (pupils' answer saves): each has its own head row.
@@ -246,20 +322,29 @@ def record(
     object_id: str | int | None = None,
     details: Mapping[str, Any] | None = None,
     lane: int | None = None,
-) -> None:
+    together: tuple[Any, Mapping[str, Any]] | None = None,
+    autocommit: bool = False,
+) -> int | None:
     """Add an audit entry to the current transaction (the caller commits with its change).
 
     ``lane`` (any int, e.g. a session id) puts the entry on one of the school's lane chains instead of
     its own chain; all entries of one transaction should use the same chain, so that two transactions
     never lock two heads in opposite order.
+
+    ``together=(statement, params)``: the change this entry is about, as a prepared Core UPDATE (built
+    once; its parameter names must not start with ``e_`` or ``head_``). It runs in the same transaction —
+    on PostgreSQL inside the same statement as the entry, saving a round trip on hot paths. Returns
+    the number of rows it changed (None without ``together``).
+
+    ``autocommit=True`` (PostgreSQL, no transaction open, this entry and its ``together`` change the only
+    writes): that one statement is atomic by itself and runs without BEGIN and COMMIT round trips; the
+    caller's ``db.session.commit()`` then sends nothing. Elsewhere it is ignored (a normal transaction).
     """
     chain_id = chain_for(school_id, lane)
     db.session.flush()
-    seq, prev_hash = _advance_head(chain_id)
     ip, request_id = _request_meta()
     values: dict[str, Any] = {
         "chain_id": chain_id,
-        "chain_seq": seq,
         "at": utcnow(),
         "actor_id": actor.id if actor is not None and getattr(actor, "is_authenticated", False) else None,
         "actor_role": _role_label(actor),
@@ -272,16 +357,38 @@ def record(
         "ip": ip,
         "request_id": request_id,
         "details": json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False),
-        "prev_hash": prev_hash,
     }
-    values["row_hash"] = entry_hash(values)
+    content = content_hash(values)
     params = {f"e_{name}": value for name, value in values.items()}
-    params["head_chain"] = chain_id
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_ADD_ENTRY_AND_MOVE_HEAD, params)
+    params.update(head_chain=chain_id, content_hash=content)
+    # Core statements on the session's connection: no ORM machinery needed.
+    if autocommit and db.engine.dialect.name == "postgresql":
+        conn = autocommit_connection()  # the whole write is the one statement below
+    elif autocommit_open():
+        if not autocommit:
+            raise RuntimeError("audit.record() in an autocommit session: call database.end_autocommit() first")
+        end_autocommit()  # elsewhere the statements below need a transaction
+        conn = db.session.connection()
     else:
-        db.session.execute(_ADD_ENTRY, params)
-        db.session.execute(_MOVE_HEAD, params)
+        conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        changed = conn.execute(together[0], together[1]).rowcount if together else None
+        if changed == 0:
+            return 0  # the change matched no row: no entry either
+        _append_elsewhere(conn, params, content)
+        return changed
+    statement = _append_together(together[0]) if together else _APPEND
+    if together:
+        params.update(together[1])
+    appended, changed, head_exists = statement.execute(conn, params).one()
+    if not head_exists:  # a new chain (nothing was changed): create its head, then the same statement again
+        _create_head(conn, chain_id)
+        appended, changed, head_exists = statement.execute(conn, params).one()
+    if together is not None and not changed:
+        return 0  # the change matched no row: no entry either
+    if appended != 1:
+        raise AuditUnavailable(str(action))
+    return changed
 
 
 def record_now(actor: Any, action: AuditAction, **kwargs: Any) -> None:
@@ -348,7 +455,7 @@ def verify(checkpoint: Mapping[int, tuple[int, str]] | None = None) -> list[Chai
         expected_seq, prev_hash = 1, GENESIS_HASH
         hashes: dict[int, str] = {}
         for entry in _entries(chain_id):
-            values = {name: getattr(entry, name) for name in _HASHED_FIELDS}
+            values = {name: getattr(entry, name) for name in (*_CONTENT_FIELDS, "chain_seq", "prev_hash")}
             if entry.chain_seq != expected_seq:
                 problems.append(ChainProblem(chain_id, expected_seq, None, "missing"))
             elif entry.prev_hash != prev_hash or entry_hash(values) != entry.row_hash:

@@ -49,14 +49,27 @@ class Encrypted:
     def __init__(self, column_attr: str) -> None:
         self.column_attr = column_attr
         self.name = column_attr
+        self.owner: type | None = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+        self.owner = owner
         ENCRYPTED_FIELDS.append((owner, self))
 
     def aad(self, obj: Any) -> bytes:
         """Associated data binding a ciphertext to its table, column and row."""
         return make_aad(obj.__tablename__, self.column_attr, str(obj.uuid))
+
+    def _row_aad(self, row_uuid: str) -> bytes:
+        return make_aad(self.owner.__tablename__, self.column_attr, row_uuid)  # type: ignore[union-attr]
+
+    def encrypt_for(self, row_uuid: str, value: str) -> bytes:
+        """The ciphertext of ``value`` for the row ``row_uuid`` (for Core statements that bypass the ORM)."""
+        return keyring().encrypt(value.encode("utf-8"), aad=self._row_aad(row_uuid))
+
+    def decrypt_for(self, row_uuid: str, token: bytes) -> str:
+        """The plaintext of a ciphertext read for the row ``row_uuid`` without loading the ORM object."""
+        return keyring().decrypt(bytes(token), aad=self._row_aad(row_uuid)).decode("utf-8")
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:

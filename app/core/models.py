@@ -12,10 +12,18 @@ from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.encryption import Encrypted, blind_index
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.auth.models import User
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on ``day`` of someone born on ``birth_date``."""
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
 
 
 def utcnow() -> datetime:
@@ -54,7 +62,7 @@ class LocalizedNameMixin:
         return self.name_ru if locale == "ru" else self.name_kk
 
 
-class Region(LocalizedNameMixin, db.Model):
+class Region(LocalizedNameMixin, Model):
     __tablename__ = "regions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +72,7 @@ class Region(LocalizedNameMixin, db.Model):
         return f"<Region {self.id}>"
 
 
-class District(LocalizedNameMixin, db.Model):
+class District(LocalizedNameMixin, Model):
     __tablename__ = "districts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +84,7 @@ class District(LocalizedNameMixin, db.Model):
         return f"<District {self.id}>"
 
 
-class School(LocalizedNameMixin, db.Model):
+class School(LocalizedNameMixin, Model):
     __tablename__ = "schools"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,7 +102,7 @@ class School(LocalizedNameMixin, db.Model):
         return f"<School {self.id}>"
 
 
-class SchoolClass(db.Model):
+class SchoolClass(Model):
     __tablename__ = "school_classes"
     __table_args__ = (UniqueConstraint("school_id", "school_year", "grade", "letter"),)
 
@@ -124,7 +132,7 @@ class SchoolClass(db.Model):
         return f"<SchoolClass {self.id}>"
 
 
-class Pupil(db.Model):
+class Pupil(Model):
     """A pupil. Names and IIN are encrypted at rest; lookups go through keyed blind indexes."""
 
     __tablename__ = "pupils"
@@ -176,10 +184,7 @@ class Pupil(db.Model):
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day``."""
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, day)
 
     def set_identity(
         self, *, last_name: str, first_name: str, patronymic: str | None, iin: str | None
@@ -208,7 +213,7 @@ class GuardianRelation(enum.StrEnum):
     OTHER = "other"
 
 
-class PupilGuardian(db.Model):
+class PupilGuardian(Model):
     """A parent or other legal representative (a user) linked to a pupil."""
 
     __tablename__ = "pupil_guardians"

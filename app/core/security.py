@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 from typing import IO, Any
 
 from flask import Flask, Request, Response, current_app, g
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 
 def _csp() -> str:
-    ancestors = current_app.config.get("SENIM_FRAME_ANCESTORS") or "'none'"
+    return _csp_for(current_app.config.get("SENIM_FRAME_ANCESTORS") or "'none'")
+
+
+@functools.cache
+def _csp_for(ancestors: str) -> str:
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
@@ -53,6 +60,26 @@ class SenimRequest(Request):
     form_data_parser_class = _FormDataParser
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer built once per key set.
+
+    Flask builds a new serializer for every request, and itsdangerous probes the JSON serializer each
+    time; on a pupil's answer save that was a measurable share of the request (bench/README.md). The
+    cache is keyed by the secret key and its fallbacks, so a key change takes effect at once.
+    """
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if key not in self._serializers:
+            if len(self._serializers) > 8:  # keys changed repeatedly (tests): keep the cache small
+                self._serializers.clear()
+            self._serializers[key] = super().get_signing_serializer(app)
+        return self._serializers[key]
+
+
 def _start_request() -> None:
     for key in _REQUEST_G_KEYS:
         g.pop(key, None)
@@ -82,5 +109,6 @@ def _add_headers(response: Response) -> Response:
 def register(app: Flask) -> None:
     """Install the request class and the request hooks."""
     app.request_class = SenimRequest
+    app.session_interface = SessionInterface()
     app.before_request(_start_request)
     app.after_request(_add_headers)

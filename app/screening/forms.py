@@ -60,6 +60,16 @@ class LanguageForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
+    """One question of self-completion: the hot path of a screening (bench/README.md).
+
+    No form-level CSRF field: CSRFProtect already checks the token of every POST (app-wide), and a
+    form-level field would sign a fresh token on each answer save only to throw it away on the redirect.
+    The page renders the token itself with ``csrf_token()``.
+    """
+
+    class Meta:
+        csrf = False
+
     answer = RadioField("", coerce=int, validators=[InputRequired(message=_l("Choose one answer."))])
 
 

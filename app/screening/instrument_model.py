@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from app.screening.rules import Condition, Severity
 
@@ -41,17 +42,19 @@ class Item:
     enable_when: Condition | None = None
     code: Coding | None = None
 
-    @property
+    # cached_property works on frozen dataclasses (it writes the instance __dict__ directly); these are
+    # read for every item of every answer save.
+    @cached_property
     def values(self) -> frozenset[int]:
         """Every allowed raw value, refusals included."""
         return frozenset(o.value for o in self.options)
 
-    @property
+    @cached_property
     def refusal_values(self) -> frozenset[int]:
         """Raw values that mean "declined to answer" (scored as missing)."""
         return frozenset(o.value for o in self.options if o.refusal)
 
-    @property
+    @cached_property
     def scored_range(self) -> tuple[int, int]:
         """Lowest and highest scorable value (used for reverse scoring)."""
         values = [o.value for o in self.options if not o.refusal]
@@ -201,17 +204,23 @@ class Instrument:
         """Stable reference stored with every result, e.g. ``phq-a@1.0``."""
         return f"{self.id}@{self.version}"
 
-    @property
+    @cached_property
     def item_ids(self) -> tuple[str, ...]:
         """Item ids in published form order."""
         return tuple(item.id for item in self.items)
 
+    @cached_property
+    def _items_by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
+    @cached_property
+    def has_skip_logic(self) -> bool:
+        """True when some item is shown only under a condition (enable_when)."""
+        return any(item.enable_when is not None for item in self.items)
+
     def item(self, item_id: str) -> Item:
         """The item with ``item_id`` (KeyError if absent)."""
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        raise KeyError(item_id)
+        return self._items_by_id[item_id]
 
     def text(self, lang: str) -> Texts:
         """Texts for ``lang``; raises UnknownInstrumentError naming the available languages."""

@@ -95,10 +95,11 @@ def check_answers(instrument: Instrument, answers: Mapping[str, object]) -> dict
 def visible_items(instrument: Instrument, answers: Mapping[str, int | None]) -> list[str]:
     """Item ids the questionnaire should show, in order, given the answers so far (skip logic)."""
     raw = check_answers(instrument, answers)
+    if not instrument.has_skip_logic:
+        return list(raw)
     shown: dict[str, int | None] = {}
-    refusals = _refusals(instrument)
+    ctx = EvalContext(shown, _refusals(instrument), {}, {}, {})  # sees ``shown`` grow item by item
     for item in instrument.items:
-        ctx = EvalContext(shown, refusals, {}, {}, {})
         if item.enable_when is None or evaluate(item.enable_when, ctx):
             shown[item.id] = raw[item.id]  # answers to hidden items never enable later ones
     return list(shown)

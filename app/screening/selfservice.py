@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+
 from flask import current_app
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
 
 from app.auth.models import LoginFailure
 from app.core import audit
 from app.core.audit import AuditAction, Outcome
-from app.core.models import utcnow
+from app.core.database import Prepared, autocommit_connection, end_autocommit
+from app.core.models import Pupil, utcnow
 from app.extensions import db
 from app.screening.campaigns import code_hash
 from app.screening.models import Campaign, ScreeningSession, SessionStatus
@@ -43,22 +48,76 @@ def open_by_code(*, code: str, ip: str) -> ScreeningSession | None:
     return found
 
 
-#: Built once (it runs on every answer); the pupil comes in the same query, as saving needs its school and age.
-_SESSION_BY_UUID = (select(ScreeningSession).options(joinedload(ScreeningSession.pupil, innerjoin=True))
-                    .where(ScreeningSession.uuid == bindparam("session_uuid")))
+@dataclass(frozen=True)
+class OpenSession:
+    """What the pupil's answer pages need of a session and its pupil: plain values, no ORM objects.
+
+    Read by one prepared Core query on every answer (the hot path of self-completion, bench/README.md):
+    loading and tracking ORM objects cost more CPU than the query itself.
+    """
+
+    id: int
+    uuid: str
+    campaign_id: int
+    instrument_ref: str
+    language: str | None
+    status: str
+    draft_ct: bytes | None
+    code_expires_at: datetime
+    pupil_id: int
+    school_id: int
+    birth_date: date
+
+    @cached_property
+    def draft(self) -> dict[str, int | None]:
+        """Draft answers so far (item id → option value), decrypted once. Copy it before changing it."""
+        if self.draft_ct is None:
+            return {}
+        return json.loads(ScreeningSession.draft_json.decrypt_for(self.uuid, self.draft_ct))
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status != SessionStatus.COMPLETED.value and self.code_expires_at >= now
+
+    @classmethod
+    def of(cls, session: ScreeningSession) -> OpenSession:
+        """The same values taken from a loaded ORM object (whether or not it is still open)."""
+        return cls(session.id, session.uuid, session.campaign_id, session.instrument_ref, session.language,
+                   session.status, session.draft_ct, session.code_expires_at, session.pupil_id,
+                   session.pupil.school_id, session.pupil.birth_date)
 
 
-def session_by_uuid(session_uuid: str | None) -> ScreeningSession | None:
+_S = ScreeningSession.__table__.c
+_P = Pupil.__table__.c
+#: Built once with a bind parameter: its construction and cache key cost more than running it.
+_SESSION_BY_UUID = Prepared(
+    select(_S.id, _S.uuid, _S.campaign_id, _S.instrument_ref, _S.language, _S.status, _S.draft_ct,
+           _S.code_expires_at, _S.pupil_id, _P.school_id, _P.birth_date)
+    .join_from(ScreeningSession.__table__, Pupil.__table__, _P.id == _S.pupil_id)
+    .where(_S.uuid == bindparam("session_uuid"))
+)
+
+
+def session_by_uuid(session_uuid: str | None) -> OpenSession | None:
     """The still-open session whose uuid the pupil's cookie holds."""
     if not session_uuid:
         return None
-    found = db.session.execute(_SESSION_BY_UUID, {"session_uuid": session_uuid}).scalar_one_or_none()
-    if found is None or found.status == SessionStatus.COMPLETED.value or found.code_expires_at < utcnow():
+    # A Core statement on the session's connection: none of the ORM's execution machinery. A pupil's page
+    # starts here, outside any transaction: the read needs none (no BEGIN/COMMIT round trips). Writers
+    # end that autocommit read first (load() does; save_answer may use it for its single statement).
+    row = _SESSION_BY_UUID.execute(autocommit_connection(), {"session_uuid": session_uuid}).first()
+    if row is None:
         return None
-    return found
+    found = OpenSession(*row)
+    return found if found.is_open(utcnow()) else None
 
 
-def choose_language(*, session: ScreeningSession, language: str) -> None:
+def load(found: OpenSession) -> ScreeningSession:
+    """The ORM object of an open session, in a real transaction (for changes: language, submission)."""
+    end_autocommit()
+    return db.session.get_one(ScreeningSession, found.id)
+
+
+def choose_language(*, session: OpenSession, language: str) -> None:
     """Record the language of the texts the pupil answers in."""
-    session.language = language
+    load(session).language = language
     db.session.commit()

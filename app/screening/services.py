@@ -10,21 +10,26 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, update
 
 from app.auth.models import User
 from app.core import audit
 from app.core.audit import AuditAction
-from app.core.models import Pupil, utcnow
+from app.core.database import end_autocommit
+from app.core.models import Pupil, age_on, utcnow
 from app.extensions import db
 from app.screening.instruments import Instrument, InstrumentRegistry, load_registry
 from app.screening.models import Alert, FlagLevel, ScreeningResult, ScreeningSession, SessionStatus
 from app.screening.rules import Severity
 from app.screening.scoring import Alert as RuleAlert
 from app.screening.scoring import ScoreResult, check_answers, score
+
+if TYPE_CHECKING:
+    from app.screening.selfservice import OpenSession  # imports this module's importers
 
 _SEVERITY_FLAG = {Severity.ACUTE: FlagLevel.ACUTE, Severity.URGENT: FlagLevel.URGENT,
                   Severity.ROUTINE: FlagLevel.ROUTINE}
@@ -75,28 +80,27 @@ def flag_level(result: ScoreResult) -> FlagLevel:
     return max((_SEVERITY_FLAG[a.severity] for a in result.alerts), default=FlagLevel.NONE)
 
 
-def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pupil: Pupil, instrument_ref: str,
-                  session: ScreeningSession | None, result: ScreeningResult | None,
+def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pupil_id: int, school_id: int,
+                  instrument_ref: str, session_id: int | None, result: ScreeningResult | None,
                   audit_lane: int | None = None) -> list[Alert]:
     """Add an Alert row per fired rule not already raised for this session (same transaction)."""
     if not rule_alerts and result is None:
         return []  # nothing fired and no result to attach earlier alerts to: no query
     existing: dict[str, Alert] = {}
-    if session is not None and session.id is not None:
+    if session_id is not None:
         existing = {a.rule_id: a for a in db.session.execute(
-            select(Alert).where(Alert.session_id == session.id)).scalars()}
+            select(Alert).where(Alert.session_id == session_id)).scalars()}
     raised = []
     now = utcnow()
     for fired in rule_alerts:
         alert = existing.get(fired.rule)
         if alert is None:
-            alert = Alert(pupil_id=pupil.id, school_id=pupil.school_id, instrument_ref=instrument_ref,
+            alert = Alert(pupil_id=pupil_id, school_id=school_id, instrument_ref=instrument_ref,
                           rule_id=fired.rule, severity=str(fired.severity), raised_at=now,
-                          due_at=alert_due_at(str(fired.severity), now),
-                          session_id=session.id if session is not None else None)
+                          due_at=alert_due_at(str(fired.severity), now), session_id=session_id)
             db.session.add(alert)
             db.session.flush()
-            audit.record(actor, AuditAction.ALERT_RAISED, school_id=pupil.school_id, pupil_id=pupil.id,
+            audit.record(actor, AuditAction.ALERT_RAISED, school_id=school_id, pupil_id=pupil_id,
                          object_type="alert", object_id=alert.uuid,
                          details={"rule": fired.rule, "severity": str(fired.severity), "instrument": instrument_ref},
                          lane=audit_lane)
@@ -114,7 +118,7 @@ def with_answer(draft: Mapping[str, int | None], item_id: str, value: int | None
 
     Lets the pupil's page go on without reading the session back after the commit.
     """
-    answers = {k: v for k, v in draft.items() if v is not None and k != item_id}
+    answers: dict[str, int | None] = {k: v for k, v in draft.items() if v is not None and k != item_id}
     if value is not None:
         answers[item_id] = value
     return answers
@@ -124,7 +128,18 @@ def _has_on_answer_rules(instrument: Instrument) -> bool:
     return any(rule.evaluate == "on_answer" for rule in instrument.alerts)
 
 
-def save_answer(*, session: ScreeningSession, item_id: str, value: int | None) -> list[Alert]:
+_SESSIONS = ScreeningSession.__table__
+#: The draft as one prepared Core statement (no ORM unit of work on the hot path); never reopens a session
+#: that another request has just completed.
+_SAVE_DRAFT = (
+    update(_SESSIONS)
+    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.status != SessionStatus.COMPLETED.value)
+    .values(draft_ct=bindparam("draft_ct"), status=SessionStatus.IN_PROGRESS.value,
+            started_at=func.coalesce(_SESSIONS.c.started_at, bindparam("now", type_=_SESSIONS.c.started_at.type)))
+)
+
+
+def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> list[Alert]:
     """Autosave one draft answer (encrypted) and raise any on-answer alert, in one short transaction.
 
     The hot path of self-completion (bench/run_submit.py measures it): no statement here depends on the
@@ -133,25 +148,42 @@ def save_answer(*, session: ScreeningSession, item_id: str, value: int | None) -
     time do not queue on one head row.
     """
     now = utcnow()
-    if session.status == SessionStatus.COMPLETED or session.code_expires_at < now:
+    if not session.is_open(now):
         raise SessionClosed(session.id)
     instrument = instrument_for(session.instrument_ref)
     answers = dict(session.draft)
     answers[item_id] = value
     checked = check_answers(instrument, answers)  # ScoringInputError on a bad item or value
-    session.draft = {k: v for k, v in checked.items() if v is not None}
-    if session.status == SessionStatus.ISSUED:
-        session.status, session.started_at = SessionStatus.IN_PROGRESS.value, now
-    pupil = session.pupil
-    raised: list[Alert] = []
+    draft = json.dumps({k: v for k, v in checked.items() if v is not None}, sort_keys=True)
+    save = (_SAVE_DRAFT, {"session_id": session.id, "now": now,
+                          "draft_ct": ScreeningSession.draft_json.encrypt_for(session.uuid, draft)})
+    fired: tuple[RuleAlert, ...] = ()
     if _has_on_answer_rules(instrument):  # scales and bands are not needed before the submission
-        interim = score(instrument, checked, age=pupil.age_on(now.date()), stage="answer")
-        raised = _raise_alerts(actor=None, rule_alerts=interim.alerts, pupil=pupil,
-                               instrument_ref=instrument.ref, session=session, result=None, audit_lane=session.id)
-    audit.record(None, AuditAction.SCREENING_ANSWER_SAVED, school_id=pupil.school_id, pupil_id=pupil.id,
-                 object_type="screening_session", object_id=session.uuid, details={"item": item_id},
-                 lane=session.id)
-    db.session.commit()
+        fired = score(instrument, checked, age=age_on(session.birth_date, now.date()), stage="answer").alerts
+    raised: list[Alert] = []
+    try:
+        if fired:  # one transaction: the draft (its row locked first, as below), the alerts, the entries
+            end_autocommit()
+            if db.session.connection().execute(*save).rowcount != 1:
+                raise SessionClosed(session.id)  # completed meanwhile (another tab, or close-expired)
+            raised = _raise_alerts(actor=None, rule_alerts=fired, pupil_id=session.pupil_id,
+                                   school_id=session.school_id, instrument_ref=instrument.ref,
+                                   session_id=session.id, result=None, audit_lane=session.id)
+            together = None
+        else:
+            together = save
+        # Without an alert the draft is written by the audit entry's own statement: on PostgreSQL that one
+        # statement is the whole change, atomic by itself, and runs without BEGIN/COMMIT round trips.
+        saved = audit.record(None, AuditAction.SCREENING_ANSWER_SAVED, school_id=session.school_id,
+                             pupil_id=session.pupil_id, object_type="screening_session", object_id=session.uuid,
+                             details={"item": item_id}, lane=session.id, together=together,
+                             autocommit=not fired)
+        if together is not None and saved != 1:
+            raise SessionClosed(session.id)  # completed meanwhile: nothing is saved, no entry written
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return raised
 
 
@@ -193,8 +225,9 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
         if session is not None:
             session.status, session.completed_at = SessionStatus.COMPLETED.value, now
             session.draft_ct = None  # the answers now live (encrypted) in the result only
-        _raise_alerts(actor=actor, rule_alerts=scored.alerts, pupil=pupil, instrument_ref=instrument.ref,
-                      session=session, result=result)
+        _raise_alerts(actor=actor, rule_alerts=scored.alerts, pupil_id=pupil.id, school_id=pupil.school_id,
+                      instrument_ref=instrument.ref, session_id=session.id if session is not None else None,
+                      result=result)
         audit.record(actor, AuditAction.SCREENING_SUBMIT, school_id=pupil.school_id, pupil_id=pupil.id,
                      object_type="screening_result", object_id=result.uuid,
                      details={"instrument": instrument.ref, "language": language, "mode": result.mode,

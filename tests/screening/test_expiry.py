@@ -13,6 +13,7 @@ from app.extensions import db
 from app.screening import selfservice, services
 from app.screening.expiry import close_expired
 from app.screening.models import Alert, ScreeningResult, ScreeningSession
+from app.screening.selfservice import OpenSession
 from tests.screening.test_notify import smtp  # noqa: F401  (fixture)
 from tests.screening.workflow_support import campaign, session_with_code
 
@@ -28,7 +29,7 @@ def _answered(world, answers: dict, code: str = "ABCD-2345") -> ScreeningSession
     camp = campaign(world.psy1, world.s1, [world.c7a])
     sess = session_with_code(camp, world.p1, code=code, language="ru")
     for item, value in answers.items():
-        services.save_answer(session=sess, item_id=item, value=value)
+        services.save_answer(session=OpenSession.of(sess), item_id=item, value=value)
     return sess
 
 

@@ -17,6 +17,7 @@ from app.core.audit import AuditAction
 from app.extensions import db
 from app.screening import services
 from app.screening.models import Alert
+from app.screening.selfservice import OpenSession
 from tests.screening.test_workflow_alerts import _FakeSMTP
 from tests.screening.workflow_support import ACUTE_ASQ, campaign, session_with_code
 
@@ -79,7 +80,7 @@ def test_acute_alert_mails_the_schools_psychologists_after_the_commit(smtp, worl
 def test_answer_time_alert_mails_once(smtp, world):
     sess = _session(world, language="kk")
     for item, value in ACUTE_ASQ.items():
-        services.save_answer(session=sess, item_id=item, value=value)
+        services.save_answer(session=OpenSession.of(sess), item_id=item, value=value)
     assert len(smtp) == 1  # raised by the autosave of q5
     services.submit_result(actor=None, session=sess, answers=sess.draft)
     assert len(smtp) == 1  # the same alert: no second mail

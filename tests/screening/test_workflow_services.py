@@ -11,6 +11,7 @@ from app.extensions import db
 from app.screening import services
 from app.screening.campaigns import NoValidConsent, issue_codes
 from app.screening.models import Alert, ScreeningResult, ScreeningSession
+from app.screening.selfservice import OpenSession
 from tests.screening.workflow_support import ACUTE_ASQ, NEGATIVE_ASQ, campaign, consent, session_with_code
 
 
@@ -50,7 +51,7 @@ def test_autosave_raises_on_answer_alert_and_submit_does_not_duplicate(world):
     camp = campaign(world.psy1, world.s1, [world.c7a])
     sess = session_with_code(camp, world.p1, language="kk")
     for item, value in ACUTE_ASQ.items():
-        services.save_answer(session=sess, item_id=item, value=value)
+        services.save_answer(session=OpenSession.of(sess), item_id=item, value=value)
     assert [a.rule_id for a in db.session.execute(select(Alert)).scalars()] == ["asq.acute"]
     result = services.submit_result(actor=None, session=sess, answers=sess.draft)
     alerts = db.session.execute(select(Alert)).scalars().all()
@@ -60,7 +61,7 @@ def test_autosave_raises_on_answer_alert_and_submit_does_not_duplicate(world):
 def test_answers_not_plaintext_in_database(world):
     camp = campaign(world.psy1, world.s1, [world.c7a])
     sess = session_with_code(camp, world.p1, language="ru")
-    services.save_answer(session=sess, item_id="q1", value=1)
+    services.save_answer(session=OpenSession.of(sess), item_id="q1", value=1)
     raw_draft = db.session.execute(text("SELECT draft_ct FROM screening_sessions")).scalar_one()
     assert b"q1" not in bytes(raw_draft)
     result = services.submit_result(actor=None, session=sess, answers=NEGATIVE_ASQ)

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from app.core.i18n import LANGUAGE_NAMES
 from app.screening import selfservice, services
 from app.screening.forms import CodeForm, LanguageForm, QuestionForm, choices
-from app.screening.models import ScreeningSession
+from app.screening.instrument_model import Instrument, Item
 from app.screening.rules import Severity
 from app.screening.scoring import ScoringInputError, visible_items
 from app.screening.views import bp
@@ -18,7 +18,7 @@ KEY, DONE, ACUTE = "senim_screening", "senim_screening_done", "senim_screening_a
 STATUS_LABELS = {"unvalidated_translation": "Translation not yet validated"}
 
 
-def _current() -> ScreeningSession:
+def _current() -> selfservice.OpenSession:
     found = selfservice.session_by_uuid(session.get(KEY))
     if found is None:
         session.pop(KEY, None)
@@ -66,6 +66,20 @@ def _position(shown: list[str], draft: dict, requested: int | None) -> int:
     return len(shown)
 
 
+def _posted_answer(item: Item) -> int | None:
+    """The posted answer if it is one of ``item``'s option values; None otherwise (the form then explains)."""
+    try:
+        value = int(request.form.get("answer", ""))
+    except ValueError:
+        return None
+    return value if value in item.values else None
+
+
+def _question_url(n: int) -> str:
+    # The same page with another ?n= (url_for's route building is a visible share of an answer save).
+    return f"{request.script_root}{request.path}?n={n}"
+
+
 @bp.route("/s/q", methods=["GET", "POST"])
 def question() -> str | Response:
     current = _current()
@@ -77,34 +91,44 @@ def question() -> str | Response:
     shown = visible_items(instrument, draft)
     n = _position(shown, draft, request.values.get("n", type=int))
     item = instrument.item(shown[n - 1])
-    form = QuestionForm()
+    if request.method == "POST":
+        if request.form.get("nav") == "back":
+            return redirect(_question_url(max(1, n - 1)))
+        value = _posted_answer(item)
+        if value is not None:
+            return _save_and_go_on(current, instrument, draft, n, item, value)
+    form = QuestionForm()  # a GET, or a POST without a valid answer: the form shows what is wrong
     form.answer.choices = choices([(o.value, texts.options[item.option_set][o.id]) for o in item.options])
     form.answer.label.text = texts.items[item.id]
-    if request.method == "POST" and request.form.get("nav") == "back":
-        return redirect(url_for("screening.question", n=max(1, n - 1)))
-    if form.validate_on_submit():
-        try:
-            raised = services.save_answer(session=current, item_id=item.id, value=form.answer.data)
-        except (ScoringInputError, services.SessionClosed):
-            abort(400)
-        if any(a.severity == Severity.ACUTE for a in raised):
-            session[ACUTE] = True
-        draft = services.with_answer(draft, item.id, form.answer.data)  # as saved: no read-back after COMMIT
-        shown = visible_items(instrument, draft)
-        if n < len(shown):
-            return redirect(url_for("screening.question", n=n + 1))
-        if all(draft.get(i) is not None for i in shown if instrument.item(i).required):
-            result = services.submit_result(actor=None, session=current, answers=draft)
-            session.pop(KEY, None)
-            session[DONE] = current.language
-            if any(a.severity == Severity.ACUTE.value for a in result.alerts):
-                session[ACUTE] = True
-            return redirect(url_for("screening.finished"))
-        return redirect(url_for("screening.question"))
-    if request.method == "GET" and draft.get(item.id) is not None:
+    if request.method == "POST":
+        form.validate()
+    elif draft.get(item.id) is not None:
         form.answer.data = draft[item.id]
     return render_template("screening/pupil/question.html", form=form, texts=texts, n=n, total=len(shown),
                            unvalidated=texts.status == "unvalidated_translation", acute=session.get(ACUTE, False))
+
+
+def _save_and_go_on(current: selfservice.OpenSession, instrument: Instrument, draft: dict[str, int | None], n: int,
+                    item: Item, value: int) -> Response:
+    """Save one answer, then the next question, the end of the questionnaire, or the first one unanswered."""
+    try:
+        raised = services.save_answer(session=current, item_id=item.id, value=value)
+    except (ScoringInputError, services.SessionClosed):
+        abort(400)
+    if any(a.severity == Severity.ACUTE for a in raised):
+        session[ACUTE] = True
+    draft = services.with_answer(draft, item.id, value)  # as saved: no read-back after COMMIT
+    shown = visible_items(instrument, draft)
+    if n < len(shown):
+        return redirect(_question_url(n + 1))
+    if all(draft.get(i) is not None for i in shown if instrument.item(i).required):
+        result = services.submit_result(actor=None, session=selfservice.load(current), answers=draft)
+        session.pop(KEY, None)
+        session[DONE] = current.language
+        if any(a.severity == Severity.ACUTE.value for a in result.alerts):
+            session[ACUTE] = True
+        return redirect(url_for("screening.finished"))
+    return redirect(url_for("screening.question"))
 
 
 @bp.route("/s/pause", methods=["POST"])
