@@ -84,6 +84,13 @@ class BaseConfig:
     SENIM_SMTP_HOST = ""
     SENIM_SMTP_PORT = int(os.environ.get("SENIM_SMTP_PORT", "25"))
     SENIM_MAIL_FROM = "senim@localhost"
+    SENIM_SMTP_TIMEOUT = 10
+    #: Mail goes through an outbox table (app/core/mail.py). "background": after a request commits, a thread
+    #: of the web process sends what it queued, and the cron commands send theirs before they exit; "off": only
+    #: `flask mail send` (cron, every minute: it also retries) or a direct call sends.
+    SENIM_MAIL_DELIVERY = "background"
+    #: Attempts per message (1, 2, 4… minutes apart, at most an hour) before the outbox gives up on it.
+    SENIM_MAIL_MAX_ATTEMPTS = 8
     #: Public address of Senim (e.g. "https://senim.example.kz"), for links in mail sent by cron commands.
     SENIM_BASE_URL = ""
 
@@ -125,6 +132,7 @@ class TestingConfig(DevelopmentConfig):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("SENIM_TEST_DATABASE_URL", "sqlite://")
     SENIM_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    SENIM_MAIL_DELIVERY = "off"  # deterministic: tests send queued mail themselves (one test runs the thread)
     SERVER_NAME = None
     TRUSTED_HOSTS = None
 

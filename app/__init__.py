@@ -85,8 +85,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.core.cli import audit_cli, demo_cli, keys_cli
+    from app.core.mail_cli import mail_cli
     from app.screening.cli import instruments as instruments_cli
     from app.screening.workflow_cli import screening_cli
 
-    for group in (audit_cli, keys_cli, demo_cli, instruments_cli, screening_cli):
+    for group in (audit_cli, keys_cli, demo_cli, mail_cli, instruments_cli, screening_cli):
         app.cli.add_command(group)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import smtplib
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import case, select
 
 from app.auth.models import User
@@ -15,7 +13,7 @@ from app.core.audit import AuditAction
 from app.core.models import School, utcnow
 from app.extensions import db
 from app.screening.models import Alert
-from app.screening.notify import notify_overdue
+from app.screening.notify import queue_overdue
 
 _SEVERITY_ORDER = case({"acute": 0, "urgent": 1}, value=Alert.severity, else_=2)
 
@@ -79,7 +77,7 @@ def escalated_alerts(*, actor: User) -> list[Alert]:
 
 
 def escalate_overdue(now: datetime | None = None) -> int:
-    """Mark every overdue, unacknowledged alert as escalated, audit it, then e-mail the schools."""
+    """Mark every overdue, unacknowledged alert as escalated, audit it and queue mail to the schools."""
     now = now or utcnow()
     overdue = list(db.session.execute(
         select(Alert).where(Alert.acknowledged_at.is_(None), Alert.escalated_at.is_(None), Alert.due_at < now)
@@ -90,10 +88,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
         by_school[alert.school_id] = by_school.get(alert.school_id, 0) + 1
         audit.record(None, AuditAction.ALERT_ESCALATED, school_id=alert.school_id, pupil_id=alert.pupil_id,
                      object_type="alert", object_id=alert.uuid, details={"rule": alert.rule_id})
+    for school_id, count in by_school.items():  # queued in the same transaction, sent after it (outbox)
+        queue_overdue(school_id=school_id, count=count)
     db.session.commit()
-    for school_id, count in by_school.items():
-        try:
-            notify_overdue(school_id, count)
-        except (OSError, smtplib.SMTPException):
-            current_app.logger.exception("alert e-mail to school %s failed", school_id)
     return len(overdue)

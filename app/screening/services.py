@@ -22,6 +22,7 @@ from app.core.audit import AuditAction
 from app.core.database import end_autocommit
 from app.core.models import Pupil, age_on, utcnow
 from app.extensions import db
+from app.screening import notify
 from app.screening.instruments import Instrument, InstrumentRegistry, load_registry
 from app.screening.models import Alert, FlagLevel, ScreeningResult, ScreeningSession, SessionStatus
 from app.screening.rules import Severity
@@ -90,7 +91,7 @@ def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pup
     if session_id is not None:
         existing = {a.rule_id: a for a in db.session.execute(
             select(Alert).where(Alert.session_id == session_id)).scalars()}
-    raised = []
+    raised: list[Alert] = []
     now = utcnow()
     for fired in rule_alerts:
         alert = existing.get(fired.rule)
@@ -99,14 +100,19 @@ def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pup
                           rule_id=fired.rule, severity=str(fired.severity), raised_at=now,
                           due_at=alert_due_at(str(fired.severity), now), session_id=session_id)
             db.session.add(alert)
-            db.session.flush()
-            audit.record(actor, AuditAction.ALERT_RAISED, school_id=school_id, pupil_id=pupil_id,
-                         object_type="alert", object_id=alert.uuid,
-                         details={"rule": fired.rule, "severity": str(fired.severity), "instrument": instrument_ref},
-                         lane=audit_lane)
             raised.append(alert)
         if result is not None:
             alert.result_id = result.id
+    if raised:
+        db.session.flush()
+        # Same transaction: a committed alert always has its e-mail queued. Before the audit entries, whose
+        # chain head stays locked until the COMMIT; sent after it, outside the request (app/core/mail.py).
+        notify.queue_raised(school_id=school_id, severities=[alert.severity for alert in raised])
+    for alert in raised:
+        audit.record(actor, AuditAction.ALERT_RAISED, school_id=school_id, pupil_id=pupil_id,
+                     object_type="alert", object_id=alert.uuid,
+                     details={"rule": alert.rule_id, "severity": alert.severity, "instrument": instrument_ref},
+                     lane=audit_lane)
     if result is not None:  # alerts raised earlier from answers belong to the result too
         for alert in existing.values():
             alert.result_id = result.id

@@ -1,10 +1,22 @@
 """Cron tasks: ``flask screening escalate`` (overdue alerts) and ``flask screening close-expired`` (abandoned
-sessions), both run every few minutes."""
+sessions), both run every few minutes. Mail they queue is sent before they return; what fails is retried by
+``flask mail send``."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+
+
+def _send_queued_mail() -> None:
+    """Send what this run queued (no request waits here); failures stay queued for ``flask mail send``."""
+    from app.core import mail
+
+    if not mail.automatic():
+        return
+    done = mail.deliver_due()
+    if done.sent or done.failed or done.gave_up:
+        click.echo(f"mail: sent {done.sent}, failed {done.failed + len(done.gave_up)} (see `flask mail status`)")
 
 
 @click.group("screening")
@@ -20,6 +32,7 @@ def escalate_command() -> None:
 
     count = escalate_overdue()
     click.echo(f"escalated {count} alert(s)")
+    _send_queued_mail()
 
 
 @screening_cli.command("close-expired")
@@ -30,3 +43,4 @@ def close_expired_command() -> None:
 
     closed = close_expired()
     click.echo(f"closed {closed.total} session(s): {closed.submitted} submitted, {closed.expired} expired")
+    _send_queued_mail()

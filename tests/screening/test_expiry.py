@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.core import mail
 from app.core.audit import AuditAction, AuditEntry
 from app.core.models import utcnow
 from app.extensions import db
@@ -100,11 +101,12 @@ def test_acute_alert_from_the_cron_run_is_e_mailed(smtp, world, app_ctx):  # noq
     _answered(world, {"q1": 1})
     app_ctx.config["SENIM_BASE_URL"] = "https://senim.example.kz/"
     try:
-        close_expired(utcnow() + LATER)
+        close_expired(utcnow() + LATER)  # queues the mail with the alert; `flask screening close-expired` sends it
     finally:
         app_ctx.config["SENIM_BASE_URL"] = ""
-    assert len(smtp) == 1 and "acute alert needs attention" in smtp[0]
-    assert "https://senim.example.kz/screening/alerts" in smtp[0]
+    assert mail.deliver_due().sent == 1
+    assert len(smtp.messages) == 1 and "acute alert needs attention" in smtp.messages[0]
+    assert "https://senim.example.kz/screening/alerts" in smtp.messages[0]
 
 
 def test_a_draft_that_no_longer_scores_is_expired_not_retried(world, monkeypatch):

@@ -1,18 +1,19 @@
-"""Escalation of overdue alerts, e-mail through a local fake SMTP server, and models = migrations."""
+"""Escalation of overdue alerts, its e-mail through the outbox and a local fake SMTP server, and models = migrations."""
 
 from __future__ import annotations
 
-import socketserver
-import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from app.core import mail
+from app.core.mail import OutboxMessage
 from app.core.models import utcnow
 from app.extensions import db
 from app.screening import services
 from app.screening.alerts import escalate_overdue
 from app.screening.models import Alert
+from tests.core.fake_smtp import FakeSMTP
 from tests.factories import login
 from tests.screening.workflow_support import ACUTE_ASQ, campaign, session_with_code
 
@@ -20,58 +21,38 @@ MY_TABLES = {"consents", "screening_campaigns", "campaign_classes", "screening_s
              "screening_alerts", "local_instruments"}
 
 
-class _FakeSMTP(socketserver.StreamRequestHandler):
-    """Just enough SMTP to accept one message and keep its text."""
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 fake\r\n")
-        data_mode, lines = False, []
-        for raw in self.rfile:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if data_mode:
-                if line == ".":
-                    data_mode = False
-                    self.server.messages.append("\n".join(lines))  # type: ignore[attr-defined]
-                    self.wfile.write(b"250 ok\r\n")
-                else:
-                    lines.append(line)
-                continue
-            verb = line[:4].upper()
-            if verb in ("EHLO", "HELO"):
-                self.wfile.write(b"250 fake\r\n")
-            elif verb == "DATA":
-                data_mode = True
-                self.wfile.write(b"354 go\r\n")
-            elif verb == "QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
 def test_overdue_alert_escalates_emails_and_shows_to_director(client, world, app_ctx):
     world.psy1.email = "psy1@school.example"
     db.session.commit()
     camp = campaign(world.psy1, world.s1, [world.c7a])
     services.submit_result(actor=None, session=session_with_code(camp, world.p1, language="ru"), answers=ACUTE_ASQ)
-    server = socketserver.TCPServer(("127.0.0.1", 0), _FakeSMTP)
-    server.messages = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app_ctx.config.update(SENIM_SMTP_HOST="127.0.0.1", SENIM_SMTP_PORT=server.server_address[1])
-    try:
+    with FakeSMTP().running(app_ctx) as relay:
         assert escalate_overdue(utcnow() + timedelta(minutes=1)) == 1
         assert escalate_overdue(utcnow() + timedelta(minutes=2)) == 0  # once only
-    finally:
-        app_ctx.config.update(SENIM_SMTP_HOST="", SENIM_SMTP_PORT=25)
-        server.shutdown()
-        server.server_close()
-    assert len(server.messages) == 1 and "psy1@school.example" in server.messages[0]
-    assert world.p1.first_name not in server.messages[0]
+        (queued,) = db.session.execute(select(OutboxMessage)).scalars()  # in the escalation's transaction
+        assert queued.language == "kk" and "/screening/alerts" in queued.body and queued.sent_at is None
+        assert mail.deliver_due().sent == 1
+    assert len(relay.messages) == 1 and "psy1@school.example" in relay.messages[0]
+    assert world.p1.first_name not in relay.messages[0]
     assert db.session.execute(select(Alert)).scalar_one().escalated_at is not None
     login(client, world.a1)
     page = client.get("/screening/escalations").get_data(as_text=True)
     assert "acute" in page and world.p1.first_name not in page
+
+
+def test_the_escalate_command_sends_the_mail_it_queued(app_ctx, world, monkeypatch):
+    monkeypatch.setitem(app_ctx.config, "SENIM_MAIL_DELIVERY", "background")
+    world.psy1.email = "psy1@school.example"
+    db.session.commit()
+    camp = campaign(world.psy1, world.s1, [world.c7a])
+    services.submit_result(actor=None, session=session_with_code(camp, world.p1, language="ru"), answers=ACUTE_ASQ)
+    db.session.execute(update(Alert).values(due_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    with FakeSMTP().running(app_ctx) as relay:
+        result = app_ctx.test_cli_runner().invoke(args=["screening", "escalate"])
+    assert result.exit_code == 0, result.output
+    assert "escalated 1 alert(s)" in result.output and "mail: sent 1, failed 0" in result.output
+    assert len(relay.messages) == 1 and "psy1@school.example" in relay.messages[0]
 
 
 def test_cli_escalate(app_ctx, world):

@@ -7,7 +7,6 @@ from flask import Blueprint
 bp = Blueprint("screening", __name__, template_folder="../templates")
 
 
-from app.screening import notify  # noqa: E402,F401  (installs the after-commit alert e-mail hook)
 from app.screening.views import (  # noqa: E402,F401  (registers the routes)
     alerts,
     campaigns,
