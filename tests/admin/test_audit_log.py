@@ -90,3 +90,37 @@ def test_verify_button_reports_an_edited_entry(client, world):
     login(client, world.admin)
     body = post(client, "/admin/audit/verify", form_page="/admin/audit").get_data(as_text=True)
     assert "1 problem found" in body and f"entry id {entry.id}" in body
+
+
+# --- the e-mail outbox on the same page ---------------------------------------------------------------
+
+
+def test_outbox_panel_says_when_mail_is_not_configured(client, world):
+    login(client, world.admin)
+    body = client.get("/admin/audit").get_data(as_text=True)
+    assert "E-mail is not configured (SENIM_SMTP_HOST)" in body
+
+
+def test_outbox_panel_shows_waiting_failing_and_given_up_mail(app, client, world, monkeypatch):
+    from app.core import mail
+
+    monkeypatch.setitem(app.config, "SENIM_SMTP_HOST", "127.0.0.1")
+    login(client, world.admin)
+    body = client.get("/admin/audit").get_data(as_text=True)
+    assert "E-mail is not configured" not in body and "no longer retried" not in body
+    waiting = mail.queue(recipients=["a@example.kz"], subject="s", body="b", language="ru")
+    failing = mail.queue(recipients=["b@example.kz"], subject="s", body="b", language="ru")
+    given_up = mail.queue(recipients=["c@example.kz"], subject="s", body="b", language="kk")
+    db.session.flush()
+    failing.attempts, failing.last_error = 1, "OSError: connection refused"
+    given_up.attempts, given_up.last_error = mail.max_attempts(), "SMTPRecipientsRefused"
+    db.session.commit()
+    assert waiting.id
+    body = client.get("/admin/audit").get_data(as_text=True)
+    assert "1 notification could not be delivered and is no longer retried." in body
+    assert "flask mail retry" in body
+    section = body[body.index('id="outbox-heading"'):]
+    assert "<dd>2</dd>" in section  # waiting + failing (the given-up one is counted in the callout)
+    post(client, "/language", {"language": "kk"}, form_page="/admin/audit")
+    body = client.get("/admin/audit").get_data(as_text=True)
+    assert "no longer retried" not in body and "flask mail retry" in body  # in Kazakh

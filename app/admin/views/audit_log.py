@@ -1,4 +1,8 @@
-"""The audit log: filtered, paginated, newest first; reading it is audited; the chains can be verified."""
+"""The audit log: filtered, paginated, newest first; reading it is audited; the chains can be verified.
+
+The page also shows the state of the e-mail outbox (app/core/mail.py), so that an administrator notices
+alert notifications that cannot be delivered.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from app.admin import services
 from app.admin.forms import AuditFilterForm, ConfirmForm
 from app.admin.views import bp
 from app.auth.permissions import Permission, require
+from app.core import mail
 
 PERM = Permission.AUDIT_READ
 _FILTER_FIELDS = ("action", "outcome", "user_id", "pupil_id", "date_from", "date_to")
@@ -29,7 +34,8 @@ def audit_log() -> str:
     page = services.audit_page(actor=current_user, filters=filters, page=request.args.get("page", 1, type=int))
     query_args = {k: v for k, v in request.args.items() if k in _FILTER_FIELDS and v}
     return render_template("admin/audit_log.html", form=form, page=page, names=services.actors(page.items),
-                           query_args=query_args, confirm=ConfirmForm())
+                           query_args=query_args, confirm=ConfirmForm(),
+                           outbox=mail.state() if mail.configured() else None)
 
 
 @bp.route("/audit/verify", methods=["POST"])
