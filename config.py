@@ -62,6 +62,11 @@ class BaseConfig:
     SENIM_LOCKOUT_DURATION = timedelta(minutes=15)
     SENIM_IP_THROTTLE_THRESHOLD = 30
     SENIM_MFA_MAX_FAILURES = 6
+    #: "Forgot your password?" (app.auth.reset): links e-mailed per account and requests per address within the
+    #: window; further requests get the same answer and no mail. Kept apart from sign-in failures.
+    SENIM_RESET_WINDOW = timedelta(hours=1)
+    SENIM_RESET_ACCOUNT_THRESHOLD = 3
+    SENIM_RESET_IP_THRESHOLD = 20
 
     # --- passwords -------------------------------------------------------------
     #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.

@@ -54,8 +54,9 @@ class NewPasswordMixin:
             raise ValidationError(" ".join(str(POLICY_MESSAGES[v]) for v in violations))
 
 
-class PasswordChangeForm(NewPasswordMixin, FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+class NewPasswordForm(NewPasswordMixin, FlaskForm):
+    """A new password, twice, checked against the policy."""
+
     new_password = PasswordField(
         _l("New password"), validators=[DataRequired()],
         description=_l("At least 10 characters. A phrase of several words is easy to remember and hard to guess."),
@@ -64,6 +65,10 @@ class PasswordChangeForm(NewPasswordMixin, FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
     )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
     def validate_new_password(self, field: PasswordField) -> None:
         super().validate_new_password(field)
@@ -74,3 +79,11 @@ class PasswordChangeForm(NewPasswordMixin, FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Interface language"), choices=[])
+
+
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField(_l("Sign-in name or e-mail address"), validators=[DataRequired(), Length(max=254)])
+
+
+class PasswordResetForm(NewPasswordForm):
+    """A new password chosen through a reset link (the same fields and rules as a change)."""

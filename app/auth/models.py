@@ -161,3 +161,26 @@ class LoginFailure(Model):
     account_key: Mapped[str] = mapped_column(String(64), index=True)
     ip: Mapped[str] = mapped_column(String(45), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PasswordResetToken(Model):
+    """A "forgot your password?" link sent by e-mail (app.auth.reset): single use, short-lived.
+
+    Only a keyed hash of the token is stored; the token itself exists in the e-mail alone.
+    """
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Secret-derived: HMAC (blind-index key, scope "pwreset") of the token from the link; never the token.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    #: HMAC of the password hash when the link was sent: any password change (own, admin's, a reset) voids it.
+    password_fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    #: When the link was used, or voided by a newer link or a completed reset (None: still usable).
+    spent_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<PasswordResetToken {self.id}>"

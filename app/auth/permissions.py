@@ -95,6 +95,8 @@ IDENTITY_PERMISSIONS = frozenset({
 #: Endpoints anyone may call. Everything else must carry @require.
 PUBLIC_ENDPOINTS = frozenset({
     "static", "auth.login", "core.set_language", "core.healthz",
+    # "Forgot your password?": guarded by the e-mailed single-use link, not by an account.
+    "auth.password_forgot", "auth.password_reset",
     # Pupil self-completion: guarded by the personal one-time code, not by an account.
     "screening.enter_code", "screening.choose_language", "screening.question", "screening.pause",
     "screening.finished",

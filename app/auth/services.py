@@ -43,13 +43,18 @@ def account_key(username: str) -> str:
     return hashlib.sha256(username.strip().casefold().encode("utf-8")).hexdigest()
 
 
+#: LoginFailure.account_key prefix of "forgot your password?" requests (app.auth.reset): they have their own
+#: limits and never count as failed sign-ins, so asking for a link cannot pause anyone's sign-in.
+RESET_KEY_PREFIX = "pwreset:"
+
+
 def _failures_since(*, key: str | None = None, ip: str | None = None) -> int:
     since = utcnow() - current_app.config["SENIM_LOCKOUT_WINDOW"]
     query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
     if key is not None:
         query = query.where(LoginFailure.account_key == key)
     if ip is not None:
-        query = query.where(LoginFailure.ip == ip)
+        query = query.where(LoginFailure.ip == ip, LoginFailure.account_key.not_like(f"{RESET_KEY_PREFIX}%"))
     return db.session.execute(query).scalar_one()
 
 

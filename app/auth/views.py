@@ -10,8 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.auth import services, totp
-from app.auth.forms import CodeForm, EnrollForm, LanguageForm, LoginForm, PasswordChangeForm, ReauthForm
+from app.auth import reset, services, totp
+from app.auth.forms import (
+    CodeForm,
+    EnrollForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    ReauthForm,
+)
 from app.auth.permissions import Permission, require
 from app.core.i18n import language_choices
 
@@ -50,7 +59,7 @@ def login() -> str | Response:
         if result.outcome is services.LoginOutcome.SUCCESS:
             return redirect(safe_next(form.next.data))
         failed = True
-    return render_template("auth/login.html", form=form, failed=failed)
+    return render_template("auth/login.html", form=form, failed=failed, reset_available=reset.available())
 
 
 @bp.route("/logout", methods=["POST"])
@@ -135,3 +144,41 @@ def account() -> str | Response:
         flash(_("Language saved."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", password_form=password_form, language_form=language_form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def password_forgot() -> str | Response:
+    """Ask for a reset link. Every request gets the same answer, whether or not an account matched."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = ForgotPasswordForm()
+    if reset.available() and form.validate_on_submit():
+        reset.request_reset(identifier=form.identifier.data, ip=_client_ip(), fallback_language=str(get_locale()))
+        return redirect(url_for("auth.password_forgot", sent=1))
+    return render_template("auth/password_forgot.html", form=form, available=reset.available(),
+                           sent=request.args.get("sent") == "1")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str) -> str | Response | tuple[str, int]:
+    """Choose a new password through an e-mailed link; then sign in as usual (second factor included)."""
+    try:
+        link = reset.check_link(token)
+    except reset.InvalidResetLink as refused:
+        reset.reject(refused.reason)
+        return render_template("auth/password_reset_invalid.html"), 404
+    form = PasswordResetForm()
+    form.context_words = services.policy_context(link.user)
+    if form.validate_on_submit():
+        try:
+            reset.complete_reset(token=token, new_password=form.new_password.data)
+        except services.SamePassword:
+            form.new_password.errors = [_("Choose a new password that differs from the current one.")]
+        except reset.InvalidResetLink as refused:
+            reset.reject(refused.reason)
+            return render_template("auth/password_reset_invalid.html"), 404
+        else:
+            flash(_("Your password is changed and you were signed out everywhere. Sign in with the new password."),
+                  "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/password_reset.html", form=form, username=link.user.username)

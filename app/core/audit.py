@@ -114,6 +114,9 @@ class AuditAction(enum.StrEnum):
     LOCAL_INSTRUMENT_RETIRE = "screening:local_instrument:retire"
     CLASS_OVERVIEW_READ = "screening:class_overview:read"
     SCREENING_SESSION_CLOSED = "screening:session:closed"
+    PASSWORD_RESET_REQUESTED = "auth:password_reset:requested"  # noqa: S105  (an action name, not a password)
+    PASSWORD_RESET_COMPLETED = "auth:password_reset:completed"  # noqa: S105  (an action name, not a password)
+    PASSWORD_RESET_REFUSED = "auth:password_reset:refused"  # noqa: S105  (an action name, not a password)
 
 
 class AuditEntry(Model):

@@ -10,8 +10,8 @@ process or an unreachable SMTP server left behind, retries failures with a growi
 senders never send the same row and a sender that dies mid-send leaves the row to be retried when the lease
 ends. A message is sent at least once, exactly once unless a sender dies between the SMTP reply and its UPDATE.
 
-Rows hold staff addresses and a text that callers write without pupil details; logs and ``last_error`` hold
-ids and error types only.
+Rows hold staff addresses (or, for a password-reset link, the account holder's) and a text written without
+pupil details; logs and ``last_error`` hold ids and error types only.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ class OutboxMessage(Model):
     __tablename__ = "mail_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: JSON list of staff e-mail addresses (personal data of staff; never a pupil's or a parent's).
+    #: JSON list of e-mail addresses of staff (alerts) or of one account holder (a password-reset link; staff or
+    #: parent). Never a pupil's.
     recipients: Mapped[str] = mapped_column(Text)
     #: Subject and plain-text body as they will be sent, already in the recipients' language.
     subject: Mapped[str] = mapped_column(Text)

@@ -159,3 +159,74 @@ def test_password_change_required_page(open_context: Callable[..., Any], live_se
     phone.locator("main form button[type=submit]").first.click()
     expect(phone).to_have_url(f"{live_server.url}/")
     expect(phone.locator("h1")).to_contain_text(account.name)
+
+
+def _latest_reset_link(live: LiveServer, username: str) -> str:
+    """The link in the newest reset mail queued for ``username`` (mail is never delivered in tests)."""
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.core.mail import OutboxMessage
+    from app.extensions import db
+
+    with live.app.app_context():
+        email = db.session.execute(select(User.email).where(User.username == username)).scalar_one()
+        body = db.session.execute(select(OutboxMessage.body).where(OutboxMessage.recipients.contains(email))
+                                  .order_by(OutboxMessage.id.desc()).limit(1)).scalar_one()
+    match = re.search(r"https?://\S+/password/reset/[A-Za-z0-9_-]+", body)
+    assert match, "no reset link in the mail"
+    return match.group(0)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_password_reset_pages(open_context: Callable[..., Any], live_server: LiveServer, artifacts: Path,
+                              monkeypatch: pytest.MonkeyPatch, language: str) -> None:
+    """"Forgot your password?" from the sign-in page, the answer, the new-password page and a used link."""
+    from sqlalchemy import update
+
+    from app.auth.models import User
+    from app.extensions import db
+    from tests.browser.pages import switch_language
+
+    monkeypatch.setitem(live_server.app.config, "SENIM_SMTP_HOST", "127.0.0.1")  # queued only: delivery is off
+    account = live_server.create_account(Role.CLASS_TEACHER, language=language, class_label="8Б")
+    with live_server.app.app_context():
+        db.session.execute(update(User).where(User.username == account.username)
+                           .values(email=f"{account.username}@school.example"))
+        db.session.commit()
+    phone = open_context(**PHONE).new_page()
+    phone.goto("/login")
+    switch_language(phone, language)
+    phone.locator('main a[href="/password/forgot"]').click()
+    expect(phone).to_have_url(re.compile(r"/password/forgot$"))
+    problems = check_page(phone, artifacts, "password-forgot", language)
+    phone.locator("#identifier").fill(account.username)
+    phone.locator("main form button[type=submit]").click()
+    expect(phone.locator("main .alert--info")).to_be_visible()
+    problems += check_page(phone, artifacts, "password-forgot-sent", language)
+
+    link = _latest_reset_link(live_server, account.username)
+    assert phone.goto(link).status == 200
+    problems += check_page(phone, artifacts, "password-reset", language)
+    if language == FULL_LANGUAGE:
+        desktop = open_context(**DESKTOP).new_page()
+        desktop.goto("/login")
+        switch_language(desktop, language)
+        for path in ("/password/forgot", link):
+            desktop.goto(path)
+            problems += check_page(desktop, artifacts, "password-reset", language, axe=False, device="desktop")
+    new_password = "биік тау мен көк аспан астында"
+    phone.locator("#new_password").fill(new_password)
+    phone.locator("#confirm").fill(new_password)
+    phone.locator("main form button[type=submit]").click()
+    expect(phone).to_have_url(re.compile(r"/login$"))
+
+    assert phone.goto(link).status == 404  # used once: now a clear page, nothing changed
+    problems += check_page(phone, artifacts, "password-reset-invalid", language)
+    assert not problems, "axe:\n" + "\n".join(problems)
+
+    phone.goto("/login")
+    phone.locator("#username").fill(account.username)
+    phone.locator("#password").fill(new_password)
+    phone.locator("main form button[type=submit]").click()
+    expect(phone.locator("h1")).to_contain_text(account.name)

@@ -29,6 +29,9 @@ REVIEWED_PUBLIC_ENDPOINTS = frozenset({
     # (app/screening/views/pupil.py); the pages show only the questionnaire, never a name.
     "screening.enter_code", "screening.choose_language", "screening.question", "screening.pause",
     "screening.finished",
+    # "Forgot your password?" (app/auth/reset.py): one answer for every request, throttled; the reset page opens
+    # only with an unspent, unexpired e-mailed token and changes nothing else.
+    "auth.password_forgot", "auth.password_reset",
 })
 
 #: Pupil routes that send an in-scope user on (302) when a precondition is missing, e.g. consent.
