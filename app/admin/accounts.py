@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, or_, select, true
 
-from app.auth import passwords, sessions
+from app.auth import passwords, reset, sessions
 from app.auth.models import RoleAssignment, User
 from app.auth.permissions import Permission, school_scope, visible_pupils
 from app.auth.roles import ROLE_SCOPE, Role, ScopeKind
@@ -272,6 +272,13 @@ def reset_password(*, actor: User, user: User, password: str) -> None:
     audit.record(actor, AuditAction.PASSWORD_RESET, object_type="user", object_id=user.id)
     _require_own_password(actor, user, school_id=None)
     db.session.commit()
+
+
+def send_reset_link(*, actor: User, user: User, fallback_language: str) -> None:
+    """E-mail the user a link to choose a password themselves (the actor never knows it); see app.auth.reset."""
+    if not can_manage_account(actor, user):
+        raise NotAllowed("account")
+    reset.send_link(actor=actor, user=user, fallback_language=fallback_language)
 
 
 def reset_mfa(*, actor: User, user: User) -> None:

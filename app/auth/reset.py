@@ -185,6 +185,32 @@ def request_reset(*, identifier: str, ip: str, fallback_language: str) -> None:
     db.session.commit()
 
 
+class NotEligible(ValueError):
+    """The account cannot get a link: disabled, a pupil's, without an e-mail address, or mail not configured."""
+
+
+def eligible_for_link(user: User) -> bool:
+    """Whether a link can be e-mailed to ``user`` now (mail configured; active staff or parent with an address)."""
+    return available() and _eligible(user)
+
+
+def send_link(*, actor: User, user: User, fallback_language: str) -> None:
+    """E-mail ``user`` a link to choose a new password, at an administrator's request. Audited; commits.
+
+    Counted like a request from the forgot-password page, so the per-account limit applies here too.
+    """
+    if not eligible_for_link(user):
+        raise NotEligible(user.id)
+    key = _request_key(user.username, user)
+    if _requests_since(key=key) >= current_app.config["SENIM_RESET_ACCOUNT_THRESHOLD"]:
+        raise NotEligible(user.id)
+    db.session.add(LoginFailure(account_key=key, ip=(request.remote_addr or "") if has_request_context() else ""))
+    _issue(user, language=_language(user, fallback_language))
+    audit.record(actor, AuditAction.PASSWORD_RESET_REQUESTED, object_type="user", object_id=user.id,
+                 details={"by": "administrator"})
+    db.session.commit()
+
+
 @dataclass(frozen=True)
 class ResetLink:
     """A usable link: the token row and its account."""

@@ -25,6 +25,7 @@ ROUTES = {
     "admin.user_disable": ("POST", "/admin/staff/{psy1}/disable"),
     "admin.user_enable": ("POST", "/admin/staff/{psy1}/enable"),
     "admin.password_reset": ("POST", "/admin/staff/{psy1}/password"),
+    "admin.reset_link": ("POST", "/admin/staff/{psy1}/reset-link"),
     "admin.mfa_reset": ("POST", "/admin/staff/{psy1}/mfa-reset"),
     "admin.guardian_new": ("GET", "/admin/guardians/new?class_id={c7a}"),
     "admin.audit_log": ("GET", "/admin/audit"),

@@ -317,3 +317,58 @@ def test_the_token_model_and_its_migration_agree(app_ctx):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert [d for d in diff if "password_reset_tokens" in repr(d)] == []
+
+
+# --- an administrator e-mails the link ----------------------------------------------------------------------
+
+
+def _send_from_admin_page(client, user: User):
+    return post(client, f"/admin/staff/{user.uuid}/reset-link", form_page=f"/admin/staff/{user.uuid}")
+
+
+def test_admin_emails_a_link_the_person_then_uses(client, smtp, people):
+    login(client, people.admin)
+    page = client.get(f"/admin/staff/{people.psy1.uuid}").get_data(as_text=True)
+    assert "E-mail a link to psy1@school.example" in page
+    response = _send_from_admin_page(client, people.psy1)
+    assert response.status_code == 302
+    assert "was e-mailed to psy1@school.example" in client.get(response.headers["Location"]).get_data(as_text=True)
+    (message,) = _outbox()
+    assert message.language == "ru" and "psy1@school.example" in message.recipients
+    token = LINK_RE.search(message.body).group(1)
+    assert reset.check_link(token).user.id == people.psy1.id
+    entry = db.session.execute(select(AuditEntry).where(
+        AuditEntry.action == str(AuditAction.PASSWORD_RESET_REQUESTED))).scalars().one()
+    assert entry.actor_id == people.admin.id and entry.object_id == str(people.psy1.id)
+
+
+def test_no_link_button_or_mail_without_smtp_or_address(client, people, world, monkeypatch):
+    login(client, people.admin)
+    page = client.get(f"/admin/staff/{people.psy1.uuid}").get_data(as_text=True)
+    assert "E-mail a link" not in page  # mail is not configured
+    response = _send_from_admin_page(client, people.psy1)
+    assert "No link was sent" in client.get(response.headers["Location"]).get_data(as_text=True)
+    monkeypatch.setitem(client.application.config, "SENIM_SMTP_HOST", "127.0.0.1")
+    world.psy2.email = None
+    db.session.commit()
+    assert "E-mail a link" not in client.get(f"/admin/staff/{world.psy2.uuid}").get_data(as_text=True)
+    _send_from_admin_page(client, world.psy2)
+    assert _outbox() == [] and _tokens(world.psy2) == []
+
+
+def test_a_director_cannot_send_a_link_outside_their_school(client, smtp, people, world):
+    world.psy3.email = "psy3@school.example"
+    db.session.commit()
+    login(client, world.a1)  # director of S1; psy3 works at S2
+    assert client.get(f"/admin/staff/{world.psy3.uuid}").status_code == 404
+    assert post(client, f"/admin/staff/{world.psy3.uuid}/reset-link", form_page="/admin/staff").status_code == 404
+    assert _outbox() == []
+
+
+def test_admin_links_count_towards_the_hourly_limit(client, smtp, people):
+    login(client, people.admin)
+    for _ in range(3):
+        _send_from_admin_page(client, people.psy1)
+    response = _send_from_admin_page(client, people.psy1)
+    assert "No link was sent" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert len(_outbox()) == 3

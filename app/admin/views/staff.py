@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
@@ -15,6 +16,7 @@ from app.admin import accounts, services
 from app.admin.forms import ConfirmForm, GrantForm, PasswordResetForm, RoleScopeMixin, UserForm, choices
 from app.admin.views import bp
 from app.admin.views.common import class_choices, get_school_or_404, school_choices
+from app.auth import reset
 from app.auth.models import RoleAssignment, User
 from app.auth.permissions import Permission, get_class_or_404, require
 from app.auth.roles import ROLE_LABELS, Role
@@ -114,7 +116,7 @@ def _render_detail(user: User, **forms: Any) -> str:
     return render_template(
         "admin/user_detail.html", user=user, assignments=accounts.visible_assignments(current_user, user),
         can_revoke=lambda a: accounts.can_revoke(current_user, a),
-        can_manage=accounts.can_manage_account(current_user, user),
+        can_manage=accounts.can_manage_account(current_user, user), can_send_link=reset.eligible_for_link(user),
         can_grant=bool(accounts.grantable_roles(current_user)) and user.pupil_id is None,
         grant_form=grant_form, password_form=password_form, confirm=ConfirmForm(), children=children,
     )
@@ -192,6 +194,26 @@ def user_enable(user_uuid: str) -> Response:
 def mfa_reset(user_uuid: str) -> Response:
     return _account_action(user_uuid, lambda u: accounts.reset_mfa(actor=current_user, user=u),
                            _("Two-step sign-in reset. The person sets it up again at the next sign-in."))
+
+
+@bp.route("/staff/<user_uuid>/reset-link", methods=["POST"])
+@require(PERM)
+def reset_link(user_uuid: str) -> Response:
+    user = _get_user_or_404(user_uuid)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.send_reset_link(actor=current_user, user=user, fallback_language=str(get_locale() or "kk"))
+    except accounts.NotAllowed:
+        _refuse(user)
+    except reset.NotEligible:
+        db.session.rollback()
+        flash(_("No link was sent: the account needs an e-mail address and must be active, e-mail must be "
+                "configured, and at most 3 links an hour are sent."), "error")
+    else:
+        flash(_("A link to choose a new password was e-mailed to %(email)s. It works once, for 30 minutes.",
+                email=user.email), "success")
+    return redirect(url_for("admin.user_detail", user_uuid=user.uuid))
 
 
 @bp.route("/staff/<user_uuid>/password", methods=["POST"])
