@@ -90,6 +90,7 @@ class BaseConfig:
     SENIM_SMTP_PORT = int(os.environ.get("SENIM_SMTP_PORT", "25"))
     SENIM_MAIL_FROM = "senim@localhost"
     SENIM_SMTP_TIMEOUT = 10
+    #: These three can also come from the environment (checked by _mail_overrides below).
     #: Mail goes through an outbox table (app/core/mail.py). "background": after a request commits, a thread
     #: of the web process sends what it queued, and the cron commands send theirs before they exit; "off": only
     #: `flask mail send` (cron, every minute: it also retries) or a direct call sends.
@@ -171,6 +172,28 @@ ENVIRONMENT_SETTINGS = {
 }
 
 
+def _mail_overrides() -> dict[str, object]:
+    """Mail delivery settings from the environment, checked (a wrong value stops the start with its name)."""
+    values: dict[str, object] = {}
+    delivery = os.environ.get("SENIM_MAIL_DELIVERY", "").strip()
+    if delivery:
+        if delivery not in ("background", "off"):
+            raise RuntimeError("SENIM_MAIL_DELIVERY must be 'background' or 'off'.")
+        values["SENIM_MAIL_DELIVERY"] = delivery
+    for name, kind, low in (("SENIM_MAIL_MAX_ATTEMPTS", int, 1), ("SENIM_SMTP_TIMEOUT", float, 1)):
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise RuntimeError(f"{name} must be a number of at least {low}.")
+        values[name] = value
+    return values
+
+
 def environment_overrides(config_name: str) -> dict[str, object]:
     """Settings taken from the environment at start-up (tests keep their own database URL)."""
     values: dict[str, object] = {}
@@ -179,6 +202,8 @@ def environment_overrides(config_name: str) -> dict[str, object]:
             continue
         if os.environ.get(env_name):
             values[key] = os.environ[env_name]
+    if config_name != "testing":  # the tests choose their own delivery
+        values.update(_mail_overrides())
     if config_name == "production":
         hosts = [h.strip() for h in os.environ.get("SENIM_TRUSTED_HOSTS", "").split(",") if h.strip()]
         values["TRUSTED_HOSTS"] = hosts or None
