@@ -26,10 +26,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
-from app.auth import passwords, sessions
+from app.auth import passwords
 from app.auth.models import LoginFailure, PasswordResetToken, User
 from app.auth.services import RESET_KEY_PREFIX as KEY_PREFIX
-from app.auth.services import SamePassword, hasher
+from app.auth.services import SamePassword, hasher, set_own_password
 from app.core import audit, mail
 from app.core.audit import AuditAction, Outcome
 from app.core.encryption import blind_index
@@ -264,12 +264,6 @@ def complete_reset(*, token: str, new_password: str) -> User:
         raise InvalidResetLink(ResetRefused.SPENT)
     db.session.execute(update(PasswordResetToken).where(
         PasswordResetToken.user_id == user.id, PasswordResetToken.spent_at.is_(None)).values(spent_at=now))
-    was_required = user.password_change_required
-    user.password_hash = passwords.hash_password(hasher(), new_password)
-    user.password_changed_at = now
-    user.password_change_required = False
-    sessions.revoke_all(user, now=now)
-    audit.record(user, AuditAction.PASSWORD_RESET_COMPLETED, object_type="user", object_id=user.id,
-                 details={"was_required": True} if was_required else None)
+    set_own_password(user=user, new_password=new_password, action=AuditAction.PASSWORD_RESET_COMPLETED, now=now)
     db.session.commit()
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from flask import current_app
@@ -210,15 +211,23 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
         return False
     if passwords.same_password(current_password, new_password):
         raise SamePassword
-    was_required = user.password_change_required
-    user.password_hash = passwords.hash_password(hasher(), new_password)
-    user.password_changed_at = utcnow()
-    user.password_change_required = False
-    sessions.revoke_all(user, except_current=True)
-    audit.record(user, AuditAction.PASSWORD_CHANGED, object_type="user", object_id=user.id,
-                 details={"was_required": True} if was_required else None)
+    set_own_password(user=user, new_password=new_password, action=AuditAction.PASSWORD_CHANGED,
+                     except_current=True)
     db.session.commit()
     return True
+
+
+def set_own_password(*, user: User, new_password: str, action: AuditAction, except_current: bool = False,
+                     now: datetime | None = None) -> None:
+    """Store a password the user chose themselves: lift a required change, end their sessions (but this one
+    with ``except_current``) and audit ``action``, in the caller's transaction."""
+    was_required = user.password_change_required
+    user.password_hash = passwords.hash_password(hasher(), new_password)
+    user.password_changed_at = now or utcnow()
+    user.password_change_required = False
+    sessions.revoke_all(user, except_current=except_current, now=now)
+    audit.record(user, action, object_type="user", object_id=user.id,
+                 details={"was_required": True} if was_required else None)
 
 
 def set_language(*, user: User, language: str) -> None:

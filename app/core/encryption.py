@@ -58,7 +58,7 @@ class Encrypted:
 
     def aad(self, obj: Any) -> bytes:
         """Associated data binding a ciphertext to its table, column and row."""
-        return make_aad(obj.__tablename__, self.column_attr, str(obj.uuid))
+        return self._row_aad(str(obj.uuid))
 
     def _row_aad(self, row_uuid: str) -> bytes:
         return make_aad(self.owner.__tablename__, self.column_attr, row_uuid)  # type: ignore[union-attr]
@@ -77,7 +77,7 @@ class Encrypted:
         token = getattr(obj, self.column_attr)
         if token is None:
             return None
-        return keyring().decrypt(bytes(token), aad=self.aad(obj)).decode("utf-8")
+        return self.decrypt_for(str(obj.uuid), token)
 
     def __set__(self, obj: Any, value: str | None) -> None:
         if getattr(obj, "uuid", None) is None:
@@ -85,7 +85,7 @@ class Encrypted:
         if value is None:
             setattr(obj, self.column_attr, None)
             return
-        setattr(obj, self.column_attr, keyring().encrypt(value.encode("utf-8"), aad=self.aad(obj)))
+        setattr(obj, self.column_attr, self.encrypt_for(str(obj.uuid), value))
 
     def reencrypt(self, obj: Any, ring: Keyring) -> bool:
         """Re-encrypt ``obj``'s value under the primary key; True if it changed."""

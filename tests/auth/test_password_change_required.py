@@ -7,7 +7,6 @@ The flag is set by the admin services and cleared by the owner's own change; the
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -21,6 +20,7 @@ from app.core.audit import AuditAction, AuditEntry
 from app.extensions import db
 from tests.admin.helpers import fresh
 from tests.factories import csrf_token, login, post, totp_now
+from tests.migration_support import MIGRATIONS, scratch_app
 
 TEMPORARY = "уақытша құпия сөз 2026"
 OWN = "таңертеңгі шай мен бауырсақ"
@@ -233,15 +233,12 @@ def test_a_user_without_the_flag_is_not_redirected(client, world):
 def test_migration_adds_the_column_false_for_existing_accounts_and_downgrades(tmp_path):
     from flask_migrate import downgrade, upgrade
 
-    from app import create_app
-
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"})
-    migrations = str(Path(__file__).resolve().parents[2] / "migrations")
+    migrations = MIGRATIONS
 
     def columns() -> set[str]:
         return {c["name"] for c in inspect(db.engine).get_columns("users")}
 
-    with app.app_context():
+    with scratch_app(f"sqlite:///{tmp_path / 'm.db'}"):
         upgrade(directory=migrations, revision="0003_local_instruments")
         assert "password_change_required" not in columns()
         with db.engine.begin() as conn:
@@ -258,4 +255,3 @@ def test_migration_adds_the_column_false_for_existing_accounts_and_downgrades(tm
             assert conn.execute(text("SELECT username FROM users")).scalar_one() == "existing"
         upgrade(directory=migrations)
         assert "password_change_required" in columns()
-        db.engine.dispose()

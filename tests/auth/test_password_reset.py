@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, update
@@ -21,6 +20,7 @@ from app.core.models import utcnow
 from app.extensions import db
 from tests.admin.helpers import fresh
 from tests.factories import PASSWORD, csrf_token, login, post
+from tests.migration_support import MIGRATIONS, scratch_app
 
 NEW = "көктемгі жаңбыр мен жасыл шалғын"
 ANSWER = "If an account matches what you entered"
@@ -295,11 +295,8 @@ def test_a_signed_in_user_is_sent_to_the_account_page(client, smtp, people):
 def test_migration_creates_and_drops_the_token_table(tmp_path):
     from flask_migrate import downgrade, upgrade
 
-    from app import create_app
-
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"})
-    migrations = str(Path(__file__).resolve().parents[2] / "migrations")
-    with app.app_context():
+    migrations = MIGRATIONS
+    with scratch_app(f"sqlite:///{tmp_path / 'm.db'}"):
         upgrade(directory=migrations)
         assert "password_reset_tokens" in inspect(db.engine).get_table_names()
         downgrade(directory=migrations, revision="0006_mail_outbox")
@@ -307,7 +304,6 @@ def test_migration_creates_and_drops_the_token_table(tmp_path):
         assert "mail_outbox" in inspect(db.engine).get_table_names()
         upgrade(directory=migrations)
         assert "password_reset_tokens" in inspect(db.engine).get_table_names()
-        db.engine.dispose()
 
 
 def test_the_token_model_and_its_migration_agree(app_ctx):

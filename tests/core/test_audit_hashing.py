@@ -16,7 +16,6 @@ from sqlalchemy import create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from app import create_app
 from app.core import audit
 from app.core.audit import AuditAction, AuditChainHead, AuditEntry
 from app.extensions import db
@@ -24,9 +23,8 @@ from app.screening import services
 from app.screening.models import Alert
 from app.screening.selfservice import OpenSession
 from tests.factories import make_school
+from tests.migration_support import MIGRATIONS, scratch_app
 from tests.screening.workflow_support import campaign, consent, session_with_code
-
-MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
 
 
 def _fields(entry: AuditEntry) -> dict:
@@ -117,7 +115,7 @@ def _old_hash(values: dict) -> str:
 
 
 @pytest.fixture
-def scratch_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def migration_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An app on an empty database of its own (PostgreSQL: a new database on the test server)."""
     if database_url.startswith("postgresql"):
         url = make_url(database_url)
@@ -129,10 +127,8 @@ def scratch_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         scratch = url.set(database=name).render_as_string(hide_password=False)
     else:
         admin, scratch = None, f"sqlite:///{tmp_path / 'mig.db'}"
-    application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": scratch})
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with scratch_app(scratch) as application:
+        yield application
     if admin is not None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -168,10 +164,10 @@ def _old_scheme_holds() -> bool:
     return all(_old_hash(dict(r)) == r["row_hash"] for r in rows) and bool(rows)
 
 
-def test_migration_rehashes_intact_chains_both_ways(scratch_app: Flask) -> None:
+def test_migration_rehashes_intact_chains_both_ways(migration_app: Flask) -> None:
     from flask_migrate import downgrade, upgrade
 
-    with scratch_app.app_context():
+    with migration_app.app_context():
         upgrade(directory=MIGRATIONS, revision="0004_password_change_required")
         _old_chain(0, 4)
         _old_chain(7, 2)
@@ -187,10 +183,10 @@ def test_migration_rehashes_intact_chains_both_ways(scratch_app: Flask) -> None:
         assert _old_scheme_holds()
 
 
-def test_migration_refuses_a_chain_that_does_not_verify(scratch_app: Flask) -> None:
+def test_migration_refuses_a_chain_that_does_not_verify(migration_app: Flask) -> None:
     from flask_migrate import upgrade
 
-    with scratch_app.app_context():
+    with migration_app.app_context():
         upgrade(directory=MIGRATIONS, revision="0004_password_change_required")
         _old_chain(0, 3)
         with db.engine.begin() as conn:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import smtplib
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text, update
@@ -16,6 +15,7 @@ from app.core.mail import OutboxMessage
 from app.core.models import utcnow
 from app.extensions import db
 from tests.core.fake_smtp import PATIENCE, FakeSMTP, smtp_down
+from tests.migration_support import MIGRATIONS, scratch_app
 
 
 @pytest.fixture
@@ -250,18 +250,14 @@ def test_status_counts(app_ctx):
 def test_migration_creates_and_drops_the_outbox(tmp_path):
     from flask_migrate import downgrade, upgrade
 
-    from app import create_app
-
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"})
-    migrations = str(Path(__file__).resolve().parents[2] / "migrations")
-    with app.app_context():
+    migrations = MIGRATIONS
+    with scratch_app(f"sqlite:///{tmp_path / 'm.db'}"):
         upgrade(directory=migrations)
         assert "mail_outbox" in inspect(db.engine).get_table_names()
         downgrade(directory=migrations, revision="0005_audit_link_hash")
         assert "mail_outbox" not in inspect(db.engine).get_table_names()
         upgrade(directory=migrations)
         assert "mail_outbox" in inspect(db.engine).get_table_names()
-        db.engine.dispose()
 
 
 def test_the_outbox_model_and_its_migration_agree(app_ctx):

@@ -20,6 +20,7 @@ from app.screening.instruments import UnknownInstrumentError
 from app.screening.models import Alert, LocalInstrument, ScreeningResult
 from app.screening.results import export_fhir
 from tests.factories import csrf_token, login, post
+from tests.migration_support import MIGRATIONS, scratch_app
 from tests.screening.workflow_support import campaign, consent, session_with_code
 
 TEMPLATE = {name: (local.TEMPLATE_DIR / name).read_text(encoding="utf-8") for name in local.FILE_NAMES}
@@ -382,15 +383,11 @@ def test_migration_upgrades_and_downgrades(tmp_path):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import inspect
 
-    from app import create_app
-
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"})
-    migrations = str(Path(__file__).resolve().parents[2] / "migrations")
-    with app.app_context():
+    migrations = MIGRATIONS
+    with scratch_app(f"sqlite:///{tmp_path / 'm.db'}"):
         upgrade(directory=migrations)
         assert "local_instruments" in inspect(db.engine).get_table_names()
         downgrade(directory=migrations, revision="0002_screening_workflow")
         assert "local_instruments" not in inspect(db.engine).get_table_names()
         upgrade(directory=migrations)
         assert "local_instruments" in inspect(db.engine).get_table_names()
-        db.engine.dispose()
