@@ -18,6 +18,16 @@ _INSECURE_ENCRYPTION_KEYS = "insecure-dev1:c2VuaW0taW5zZWN1cmUtZGV2ZWxvcG1lbnQta
 _INSECURE_BLIND_INDEX_KEY = "insecure-bidx1:c2VuaW0taW5zZWN1cmUtYmxpbmQtaW5kZXgta2V5MDE="
 
 
+#: Every secret written in this repository (development, test and documentation values). Production refuses a
+#: key whose bytes equal one of these under any key id, and a SECRET_KEY equal to one of them
+#: (tests/security/test_published_keys.py fails when a key-like value in the repository is missing here).
+PUBLISHED_SECRETS = (
+    _INSECURE_ENCRYPTION_KEYS,
+    _INSECURE_BLIND_INDEX_KEY,
+    "insecure-development-secret-key",
+)
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -97,7 +107,8 @@ class BaseConfig:
     SENIM_MAIL_DELIVERY = "background"
     #: Attempts per message (1, 2, 4… minutes apart, at most an hour) before the outbox gives up on it.
     SENIM_MAIL_MAX_ATTEMPTS = 8
-    #: Public address of Senim (e.g. "https://senim.example.kz"), for links in mail sent by cron commands.
+    #: Public address of Senim (e.g. "https://senim.example.kz"): every absolute link in mail and on printed code
+    #: cards is built from it, never from a request's Host header. Required in production.
     SENIM_BASE_URL = ""
 
     # --- screening alerts and one-time codes (issue 4) ------------------------------
@@ -129,6 +140,7 @@ class DevelopmentConfig(BaseConfig):
     SENIM_BLIND_INDEX_KEY = _INSECURE_BLIND_INDEX_KEY
     SENIM_DEMO_ALLOWED = True
     SENIM_HSTS = False
+    SENIM_BASE_URL = "http://127.0.0.1:5000"  # where `make run` serves
 
 
 class TestingConfig(DevelopmentConfig):
@@ -141,6 +153,7 @@ class TestingConfig(DevelopmentConfig):
     SENIM_MAIL_DELIVERY = "off"  # deterministic: tests send queued mail themselves (one test runs the thread)
     SERVER_NAME = None
     TRUSTED_HOSTS = None
+    SENIM_BASE_URL = "http://localhost"  # the test client's host
 
 
 class ProductionConfig(BaseConfig):

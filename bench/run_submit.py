@@ -63,6 +63,7 @@ def app_env(database_url: str) -> dict[str, str]:
     return dict(os.environ, SENIM_CONFIG="production", SECRET_KEY=secrets.token_urlsafe(48),
                 DATABASE_URL=database_url, SENIM_ENCRYPTION_KEYS=f"bench1:{key()}",
                 SENIM_BLIND_INDEX_KEY=f"benchidx1:{key()}", SENIM_TRUSTED_HOSTS="127.0.0.1",
+                SENIM_BASE_URL="https://127.0.0.1",
                 FLASK_APP="wsgi", PYTHONPATH=str(ROOT))
 
 

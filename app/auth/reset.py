@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
@@ -33,6 +33,7 @@ from app.auth.services import SamePassword, hasher, set_own_password
 from app.core import audit, mail
 from app.core.audit import AuditAction, Outcome
 from app.core.encryption import blind_index
+from app.core.links import absolute_url
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -111,10 +112,8 @@ def _eligible(user: User) -> bool:
 
 
 def reset_url(token: str) -> str:
-    """Absolute link to the reset page (``SENIM_BASE_URL``, else this request's host)."""
-    path = url_for("auth.password_reset", token=token)
-    base = current_app.config.get("SENIM_BASE_URL") or (request.host_url if has_request_context() else "")
-    return base.rstrip("/") + path
+    """Absolute link to the reset page, from ``SENIM_BASE_URL`` (never from the request's Host)."""
+    return absolute_url("auth.password_reset", token=token)
 
 
 def _language(user: User, fallback: str) -> str:

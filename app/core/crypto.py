@@ -91,6 +91,11 @@ def _parse_spec_entry(entry: str, position: int) -> tuple[str, bytes]:
     return key_id, decode_key_b64(encoded, label=f"key {key_id!r}")
 
 
+def spec_keys(spec: str) -> list[bytes]:
+    """The key bytes of every entry of a ``"kid:BASE64URLKEY[,...]"`` specification (for start-up checks)."""
+    return [_parse_spec_entry(entry, n)[1] for n, entry in enumerate(spec.split(","), start=1)]
+
+
 def _as_bytes(value: object, name: str) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 
-from app.core.crypto import BlindIndex, CryptoError, Keyring
+from app.core.crypto import BlindIndex, CryptoError, Keyring, spec_keys
 from app.core.encryption import CryptoState
+from app.core.links import base_url_problem
 
 
 class ConfigurationError(RuntimeError):
@@ -17,6 +20,7 @@ _REQUIRED_IN_PRODUCTION = {
     "SQLALCHEMY_DATABASE_URI": "DATABASE_URL",
     "SENIM_ENCRYPTION_KEYS": "SENIM_ENCRYPTION_KEYS",
     "SENIM_BLIND_INDEX_KEY": "SENIM_BLIND_INDEX_KEY",
+    "SENIM_BASE_URL": "SENIM_BASE_URL",
 }
 
 
@@ -38,10 +42,54 @@ def check_config(app: Flask) -> None:
         raise ConfigurationError(
             "Development keys marked 'insecure' are not allowed in production: " + ", ".join(insecure)
         )
+    problem = base_url_problem(str(app.config["SENIM_BASE_URL"]), production=True)
+    if problem:
+        raise ConfigurationError(problem + ".")
+    if not app.config.get("TRUSTED_HOSTS"):  # only the public address's host is answered (B25)
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SENIM_BASE_URL"]).hostname]
     if len(str(app.config["SECRET_KEY"])) < 32:
         raise ConfigurationError("SECRET_KEY must be at least 32 characters long in production.")
     if app.config.get("DEBUG") or app.config.get("SENIM_DEMO_ALLOWED"):
         raise ConfigurationError("DEBUG and demo data must be off in production.")
+    refuse_published_keys(app)
+
+
+def _published_key_bytes() -> set[bytes]:
+    """The bytes of every key written in the repository (config.PUBLISHED_SECRETS)."""
+    from config import PUBLISHED_SECRETS
+
+    found: set[bytes] = set()
+    for secret in PUBLISHED_SECRETS:
+        try:
+            found.update(spec_keys(secret))
+        except CryptoError:
+            found.add(secret.encode())
+    return found
+
+
+def refuse_published_keys(app: Flask) -> None:
+    """Production refuses keys published in the repository, whatever key id they are given (security.md §3)."""
+    from config import PUBLISHED_SECRETS
+
+    published = _published_key_bytes()
+    named = {"SENIM_ENCRYPTION_KEYS": app.config["SENIM_ENCRYPTION_KEYS"],
+             "SENIM_BLIND_INDEX_KEY": app.config["SENIM_BLIND_INDEX_KEY"]}
+    reused = []
+    for env, spec in named.items():
+        try:
+            keys = spec_keys(str(spec))
+        except CryptoError:
+            continue  # init_crypto names the malformed entry
+        if published.intersection(keys):
+            reused.append(env)
+    secret = str(app.config["SECRET_KEY"]).strip()
+    texts = {text for spec in PUBLISHED_SECRETS for text in (spec, *spec.split(":"))}
+    if any(len(text) >= 8 and (text in secret or secret in text) for text in texts):
+        reused.append("SECRET_KEY")
+    if reused:
+        raise ConfigurationError(
+            "These keys are published in Senim's source code and must not be used in production: "
+            + ", ".join(reused) + ". Generate new ones with `flask keys generate`.")
 
 
 def init_crypto(app: Flask) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import Role
 from app.core import mail
+from app.core.links import absolute_url
 from app.core.models import School
 from app.extensions import db
 
@@ -42,10 +43,8 @@ def psychologist_recipients(school_id: int) -> dict[str, list[str]]:
 
 
 def inbox_url() -> str:
-    """Absolute link to the alert inbox (``SENIM_BASE_URL``, else the current request's host), else the path."""
-    path = url_for("screening.alert_inbox") if has_request_context() else "/screening/alerts"
-    base = current_app.config.get("SENIM_BASE_URL") or (request.host_url if has_request_context() else "")
-    return base.rstrip("/") + path if base else path
+    """Absolute link to the alert inbox, from ``SENIM_BASE_URL`` (never from the request's Host)."""
+    return absolute_url("screening.alert_inbox")
 
 
 def _raised_message(severity: str, count: int, url: str) -> tuple[str, str]:

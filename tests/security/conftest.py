@@ -14,7 +14,7 @@ from app.extensions import db
 #: Environment variables that decide how a production app starts; each test sets its own.
 PRODUCTION_ENV = (
     "SECRET_KEY", "DATABASE_URL", "SENIM_ENCRYPTION_KEYS", "SENIM_BLIND_INDEX_KEY", "SENIM_TRUSTED_HOSTS",
-    "SENIM_FRAME_ANCESTORS", "SENIM_BEHIND_PROXY", "SENIM_SMTP_HOST", "SENIM_MAIL_FROM",
+    "SENIM_FRAME_ANCESTORS", "SENIM_BEHIND_PROXY", "SENIM_SMTP_HOST", "SENIM_MAIL_FROM", "SENIM_BASE_URL",
 )
 
 

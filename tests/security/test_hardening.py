@@ -25,6 +25,7 @@ def _production_env(env: pytest.MonkeyPatch, database_url: str, **extra: str) ->
     env.setenv("DATABASE_URL", database_url)
     env.setenv("SENIM_ENCRYPTION_KEYS", f"prod1:{generate_key_b64()}")
     env.setenv("SENIM_BLIND_INDEX_KEY", f"bidx1:{generate_key_b64()}")
+    env.setenv("SENIM_BASE_URL", "https://senim.example")
     for name, value in extra.items():
         env.setenv(name, value)
 

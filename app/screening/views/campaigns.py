@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, require, school_scope, scoped_or_404, visible_classes, visible_schools
+from app.core.links import absolute_url
 from app.core.models import School, SchoolClass
 from app.extensions import db
 from app.screening import campaigns as services
@@ -122,7 +123,7 @@ def campaign_issue_codes(campaign_uuid: str) -> str | Response:
     cards = [(p, _instrument_title(ref, p.school_class.language if p.school_class else None), code)
              for p, ref, code in issued]
     return render_template("screening/codes_print.html", campaign=campaign, cards=cards,
-                           url=request.host_url.rstrip("/") + url_for("screening.enter_code"))
+                           url=absolute_url("screening.enter_code"))
 
 
 def _instrument_title(ref: str, language: str | None) -> str:
