@@ -1,8 +1,9 @@
 """Staff accounts, role assignments and parents' links to pupils: who an admin or director may manage.
 
-An admin manages every account. A director manages, in their own school only, the roles
-:data:`DIRECTOR_GRANTABLE` and parents' links to the school's pupils; never admins or education
-officers. Every change is one transaction with its audit entry. Permissions are read from the
+An admin manages every account. A director, in their own school only, grants the roles
+:data:`DIRECTOR_GRANTABLE` (those that read no pupil data), revokes :data:`DIRECTOR_REVOCABLE`, and links
+parents to the school's pupils; never admins or education officers. Nobody changes their own roles.
+Every change is one transaction with its audit entry. Permissions are read from the
 assignments on every request, so a granted, moved or revoked role applies at the next request.
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, true
 
 from app.auth import passwords, reset, sessions
 from app.auth.models import RoleAssignment, User
-from app.auth.permissions import Permission, school_scope, visible_pupils
+from app.auth.permissions import Permission, reads_pupil_data, school_scope, visible_pupils
 from app.auth.roles import ROLE_SCOPE, Role, ScopeKind
 from app.auth.services import hasher
 from app.core import audit
@@ -24,8 +25,11 @@ from app.extensions import db
 
 P = Permission.ADMIN_STAFF
 
-#: Roles a director may grant, in their own school only.
-DIRECTOR_GRANTABLE = (Role.PSYCHOLOGIST, Role.SOCIAL_PEDAGOGUE, Role.CLASS_TEACHER)
+#: School staff roles a director manages in their own school: revoking them only ever takes access away.
+DIRECTOR_REVOCABLE = (Role.PSYCHOLOGIST, Role.SOCIAL_PEDAGOGUE, Role.CLASS_TEACHER)
+#: Roles a director may grant, in their own school only: those that read no pupil data (so not a
+#: psychologist's or social pedagogue's role: an admin grants those).
+DIRECTOR_GRANTABLE = tuple(role for role in DIRECTOR_REVOCABLE if not reads_pupil_data(role))
 #: Roles an admin may grant (pupil accounts come from the roster, parents through a link to a pupil).
 ADMIN_GRANTABLE = (Role.ADMIN, Role.DIRECTOR, Role.PSYCHOLOGIST, Role.SOCIAL_PEDAGOGUE, Role.CLASS_TEACHER,
                    Role.DISTRICT_OFFICER, Role.REGION_OFFICER)
@@ -33,6 +37,10 @@ ADMIN_GRANTABLE = (Role.ADMIN, Role.DIRECTOR, Role.PSYCHOLOGIST, Role.SOCIAL_PED
 
 class NotAllowed(Exception):
     """The actor may not make this change (out of scope, or a role they cannot grant)."""
+
+
+class OwnAccount(NotAllowed):
+    """Nobody grants, revokes or resets their own roles, password or second factor through these screens."""
 
 
 class UsernameTaken(ValueError):
@@ -120,7 +128,7 @@ def can_revoke(actor: User, assignment: RoleAssignment) -> bool:
         return False
     if is_global(actor):
         return True
-    return Role(assignment.role) in DIRECTOR_GRANTABLE and assignment.school_id in school_ids(actor)
+    return Role(assignment.role) in DIRECTOR_REVOCABLE and assignment.school_id in school_ids(actor)
 
 
 def _parent_children_in_scope(actor: User, user: User) -> bool:
@@ -129,8 +137,8 @@ def _parent_children_in_scope(actor: User, user: User) -> bool:
 
 
 def can_manage_account(actor: User, user: User) -> bool:
-    """True if the actor may disable, enable or reset this account: an admin any other account, a
-    director one whose every role is in their school and grantable by them."""
+    """True if the actor may disable, enable or e-mail a reset link to this account (the link goes to its owner):
+    an admin any other account, a director one whose every role is in their school and revocable by them."""
     if user.id == actor.id:
         return False
     if is_global(actor):
@@ -144,6 +152,15 @@ def can_manage_account(actor: User, user: User) -> bool:
         elif not can_revoke(actor, assignment):
             return False
     return True
+
+
+def can_take_over(actor: User, user: User) -> bool:
+    """True if the actor may set this account's password or reset its second factor, which would let the actor
+    sign in as its owner: as :func:`can_manage_account`, and for a director only accounts whose roles read no
+    pupil data (a director must not become a psychologist this way)."""
+    if not can_manage_account(actor, user):
+        return False
+    return is_global(actor) or not any(reads_pupil_data(Role(a.role)) for a in user.assignments)
 
 
 def _check_grant(actor: User, role: Role, scope: Scope) -> RoleAssignment:
@@ -229,7 +246,9 @@ def create_user(*, actor: User, account: NewAccount, role: Role | None, scope: S
 
 
 def grant_role(*, actor: User, user: User, role: Role, scope: Scope) -> RoleAssignment:
-    """Give ``user`` a role in a scope; it applies from their next request."""
+    """Give ``user`` a role in a scope; it applies from their next request. Never one's own account."""
+    if user.id == actor.id:
+        raise OwnAccount(role)
     assignment = _add_assignment(actor, user, _check_grant(actor, role, scope))
     db.session.commit()
     return assignment
@@ -237,6 +256,8 @@ def grant_role(*, actor: User, user: User, role: Role, scope: Scope) -> RoleAssi
 
 def revoke_role(*, actor: User, assignment: RoleAssignment) -> None:
     """Take a role away; it stops applying from the holder's next request."""
+    if assignment.user_id == actor.id:
+        raise OwnAccount(assignment.role)
     if not can_revoke(actor, assignment):
         raise NotAllowed(assignment.role)
     user = assignment.user
@@ -264,7 +285,7 @@ def set_active(*, actor: User, user: User, active: bool) -> None:
 def reset_password(*, actor: User, user: User, password: str) -> None:
     """Set a temporary password chosen by the actor, end the user's sessions and make the user replace it
     at the next sign-in."""
-    if not can_manage_account(actor, user):
+    if not can_take_over(actor, user):
         raise NotAllowed("account")
     user.password_hash = passwords.hash_password(hasher(), password)
     user.password_changed_at = utcnow()
@@ -283,7 +304,7 @@ def send_reset_link(*, actor: User, user: User, fallback_language: str) -> None:
 
 def reset_mfa(*, actor: User, user: User) -> None:
     """Forget the user's authenticator: they set up a new one at their next sign-in."""
-    if not can_manage_account(actor, user):
+    if not can_take_over(actor, user):
         raise NotAllowed("account")
     user.totp_secret_ct = None
     user.totp_last_step = None

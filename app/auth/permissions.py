@@ -92,6 +92,20 @@ IDENTITY_PERMISSIONS = frozenset({
     P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS,
 })
 
+#: Permissions that read or change a pupil's records beyond a name on a class list (results, alerts, the pupil
+#: card, consent). A role holding one is granted by an admin only, and nobody grants their own roles
+#: (app.admin.accounts); a director cannot take over such an account by setting its password or second factor.
+PUPIL_DATA_PERMISSIONS = frozenset({
+    P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.SCREENING_RESULTS, P.SCREENING_ENTER,
+    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD,
+})
+
+
+def reads_pupil_data(role: Role) -> bool:
+    """True if the role holds a permission of :data:`PUPIL_DATA_PERMISSIONS`."""
+    return bool(ROLE_PERMISSIONS.get(role, frozenset()) & PUPIL_DATA_PERMISSIONS)
+
+
 #: Endpoints anyone may call. Everything else must carry @require.
 PUBLIC_ENDPOINTS = frozenset({
     "static", "auth.login", "core.set_language", "core.healthz",

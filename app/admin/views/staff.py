@@ -38,6 +38,14 @@ def _get_user_or_404(user_uuid: str) -> User:
     return user
 
 
+def _refuse_own(user: User) -> Response:
+    """Nobody changes their own roles: say so, audit the attempt, change nothing."""
+    db.session.rollback()
+    audit.record_denied(current_user, permission=PERM, object_type="user", object_id=str(user.id))
+    flash(_("You cannot change your own roles. Ask an administrator."), "error")
+    return redirect(url_for("admin.user_detail", user_uuid=user.uuid))
+
+
 def _refuse(user: User) -> NoReturn:
     """Audit a refused change (a role the actor cannot grant, a scope outside theirs) and answer 404."""
     db.session.rollback()
@@ -117,7 +125,9 @@ def _render_detail(user: User, **forms: Any) -> str:
         "admin/user_detail.html", user=user, assignments=accounts.visible_assignments(current_user, user),
         can_revoke=lambda a: accounts.can_revoke(current_user, a),
         can_manage=accounts.can_manage_account(current_user, user), can_send_link=reset.eligible_for_link(user),
-        can_grant=bool(accounts.grantable_roles(current_user)) and user.pupil_id is None,
+        can_take_over=accounts.can_take_over(current_user, user), own_account=user.id == current_user.id,
+        can_grant=bool(accounts.grantable_roles(current_user)) and user.pupil_id is None
+        and user.id != current_user.id,
         grant_form=grant_form, password_form=password_form, confirm=ConfirmForm(), children=children,
     )
 
@@ -142,6 +152,8 @@ def role_grant(user_uuid: str) -> str | Response:
         db.session.rollback()
         form.role.errors.append(_("This person already has this role there."))
         return _render_detail(user, grant_form=form)
+    except accounts.OwnAccount:
+        return _refuse_own(user)
     except accounts.NotAllowed:
         _refuse(user)
     flash(_("Role given. It applies from the person's next page view."), "success")
@@ -157,6 +169,8 @@ def role_revoke(user_uuid: str, assignment_id: int) -> Response:
         _refuse(user)
     try:
         accounts.revoke_role(actor=current_user, assignment=assignment)
+    except accounts.OwnAccount:
+        return _refuse_own(user)
     except accounts.NotAllowed:
         _refuse(user)
     flash(_("Role taken away. It stops applying from the person's next page view."), "success")
