@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -147,17 +148,30 @@ class UserSession(Model):
         return f"<UserSession {self.id}>"
 
 
-class LoginFailure(Model):
-    """A failed password or second-factor attempt, counted per account key and per IP.
+class FailurePurpose(enum.StrEnum):
+    """What a counted failure was, so that each purpose has its own limits (one never blocks another)."""
 
-    Lockout and throttling are derived from these rows (no counters to keep in step).
+    PASSWORD = "password"  # noqa: S105 (a label, not a secret)  a password sign-in or step-up re-authentication
+    MFA = "mfa"            # a wrong second-factor code
+    CODE = "code"          # a pupil's wrong one-time screening code (app.screening.selfservice)
+    RESET = "reset"        # a "forgot your password?" request (counted, not a failure; app.auth.reset)
+
+
+class LoginFailure(Model):
+    """A counted attempt (failed sign-in, wrong code, reset request), per purpose, account key and IP.
+
+    Lockout and throttling are derived from these rows (no counters to keep in step). Each purpose is counted on
+    its own: pupils' wrong codes or second-factor failures never pause a staff member's password sign-in.
     """
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: SHA-256 of the lower-cased username tried ("mfa:" + user uuid for second-factor failures),
-    #: so unknown names leave no plaintext.
+    #: FailurePurpose.
+    purpose: Mapped[str] = mapped_column(String(8), default=FailurePurpose.PASSWORD.value,
+                                         server_default=FailurePurpose.PASSWORD.value)
+    #: Keyed HMAC (blind index, hex) of the sign-in name tried, of "mfa:" + user uuid, or of a pupil's device; a
+    #: reset request's key is the account's or the text's. Unknown names leave no plaintext and no unsalted hash.
     account_key: Mapped[str] = mapped_column(String(64), index=True)
     ip: Mapped[str] = mapped_column(String(45), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -15,7 +15,6 @@ of the password hash it was issued against). Nothing is queued or accepted unles
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -27,9 +26,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from app.auth import passwords
-from app.auth.models import LoginFailure, PasswordResetToken, User
-from app.auth.services import RESET_KEY_PREFIX as KEY_PREFIX
-from app.auth.services import SamePassword, hasher, set_own_password
+from app.auth.models import FailurePurpose, PasswordResetToken, User
+from app.auth.services import SamePassword, count_failure, failures_since, hasher, set_own_password
 from app.core import audit, mail
 from app.core.audit import AuditAction, Outcome
 from app.core.encryption import blind_index
@@ -75,19 +73,14 @@ def _fingerprint(user: User) -> bytes:
 
 
 def _request_key(identifier: str, user: User | None) -> str:
-    """Per-account throttling key: the account when one matched (name or e-mail count together), else the text."""
-    subject = f"user:{user.uuid}" if user is not None else f"text:{identifier.strip().casefold()}"
-    return KEY_PREFIX + hashlib.sha256(subject.encode("utf-8")).hexdigest()[: 64 - len(KEY_PREFIX)]
+    """Per-account throttling key: the account when one matched (name or e-mail count together), else the text;
+    a keyed HMAC, so what was typed leaves no plaintext and no plain hash."""
+    subject = f"user:{user.uuid}" if user is not None else f"text:{identifier.strip()}"
+    return blind_index(subject, scope="pwreset-request").hex()
 
 
 def _requests_since(**where: str) -> int:
-    since = utcnow() - current_app.config["SENIM_RESET_WINDOW"]
-    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
-    if "key" in where:
-        query = query.where(LoginFailure.account_key == where["key"])
-    if "ip" in where:
-        query = query.where(LoginFailure.ip == where["ip"], LoginFailure.account_key.startswith(KEY_PREFIX))
-    return db.session.execute(query).scalar_one()
+    return failures_since(FailurePurpose.RESET, window=current_app.config["SENIM_RESET_WINDOW"], **where)
 
 
 def ip_throttled(ip: str) -> bool:
@@ -164,7 +157,7 @@ def request_reset(*, identifier: str, ip: str, fallback_language: str) -> None:
         db.session.commit()
         return
     if not users:
-        db.session.add(LoginFailure(account_key=_request_key(identifier, None), ip=ip))
+        count_failure(FailurePurpose.RESET, key=_request_key(identifier, None), ip=ip)
         audit.record(None, AuditAction.PASSWORD_RESET_REQUESTED, outcome=Outcome.DENIED,
                      details={"reason": "no_account"})
         db.session.commit()
@@ -173,7 +166,7 @@ def request_reset(*, identifier: str, ip: str, fallback_language: str) -> None:
     for user in users:
         key = _request_key(identifier, user)
         throttled = _requests_since(key=key) >= limit
-        db.session.add(LoginFailure(account_key=key, ip=ip))
+        count_failure(FailurePurpose.RESET, key=key, ip=ip)
         reason = "throttled" if throttled else (None if _eligible(user) else "not_eligible")
         if reason is None:
             _issue(user, language=_language(user, fallback_language))
@@ -203,7 +196,7 @@ def send_link(*, actor: User, user: User, fallback_language: str) -> None:
     key = _request_key(user.username, user)
     if _requests_since(key=key) >= current_app.config["SENIM_RESET_ACCOUNT_THRESHOLD"]:
         raise NotEligible(user.id)
-    db.session.add(LoginFailure(account_key=key, ip=(request.remote_addr or "") if has_request_context() else ""))
+    count_failure(FailurePurpose.RESET, key=key, ip=(request.remote_addr or "") if has_request_context() else "")
     _issue(user, language=_language(user, fallback_language))
     audit.record(actor, AuditAction.PASSWORD_RESET_REQUESTED, object_type="user", object_id=user.id,
                  details={"by": "administrator"})

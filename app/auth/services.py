@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from flask import current_app
 from sqlalchemy import func, select
 
 from app.auth import passwords, sessions, totp
-from app.auth.models import LoginFailure, User
+from app.auth.models import FailurePurpose, LoginFailure, User
 from app.core import audit
 from app.core.audit import AuditAction, Outcome
+from app.core.encryption import blind_index
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -40,33 +40,36 @@ def hasher() -> PasswordHasher:
 
 
 def account_key(username: str) -> str:
-    """Key under which failures of one sign-in name are counted (no plaintext name stored)."""
-    return hashlib.sha256(username.strip().casefold().encode("utf-8")).hexdigest()
+    """Key under which failures of one sign-in name are counted: a keyed HMAC (no plaintext, no plain hash)."""
+    return blind_index(username.strip() or "\u2205", scope="login-failure").hex()
 
 
-#: LoginFailure.account_key prefix of "forgot your password?" requests (app.auth.reset): they have their own
-#: limits and never count as failed sign-ins, so asking for a link cannot pause anyone's sign-in.
-RESET_KEY_PREFIX = "pwreset:"
-
-
-def _failures_since(*, key: str | None = None, ip: str | None = None) -> int:
-    since = utcnow() - current_app.config["SENIM_LOCKOUT_WINDOW"]
-    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+def failures_since(purpose: FailurePurpose, *, key: str | None = None, ip: str | None = None,
+                   window: timedelta | None = None) -> int:
+    """Attempts of one purpose within the window (default: the lockout window), by account key and/or address."""
+    since = utcnow() - (window or current_app.config["SENIM_LOCKOUT_WINDOW"])
+    query = select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.purpose == purpose.value, LoginFailure.at >= since)
     if key is not None:
         query = query.where(LoginFailure.account_key == key)
     if ip is not None:
-        query = query.where(LoginFailure.ip == ip, LoginFailure.account_key.not_like(f"{RESET_KEY_PREFIX}%"))
+        query = query.where(LoginFailure.ip == ip)
     return db.session.execute(query).scalar_one()
 
 
+def count_failure(purpose: FailurePurpose, *, key: str, ip: str) -> None:
+    """Count an attempt of ``purpose`` (in the caller's transaction)."""
+    db.session.add(LoginFailure(purpose=purpose.value, account_key=key, ip=ip))
+
+
 def is_locked(key: str) -> bool:
-    """True while the account key has reached the failure threshold within the window."""
-    return _failures_since(key=key) >= current_app.config["SENIM_LOCKOUT_THRESHOLD"]
+    """True while the account key has reached the password failure threshold within the window."""
+    return failures_since(FailurePurpose.PASSWORD, key=key) >= current_app.config["SENIM_LOCKOUT_THRESHOLD"]
 
 
 def ip_throttled(ip: str) -> bool:
-    """True while one address has failed too often, across any accounts."""
-    return _failures_since(ip=ip) >= current_app.config["SENIM_IP_THROTTLE_THRESHOLD"]
+    """True while one address has failed password sign-ins too often, across any accounts."""
+    return failures_since(FailurePurpose.PASSWORD, ip=ip) >= current_app.config["SENIM_IP_THROTTLE_THRESHOLD"]
 
 
 def find_user(username: str) -> User | None:
@@ -95,7 +98,7 @@ def attempt_login(*, username: str, password: str, ip: str, user_agent: str | No
         return LoginResult(LoginOutcome.SUCCESS, user)
 
     reason = "locked" if blocked else ("disabled" if ok else "credentials")
-    db.session.add(LoginFailure(account_key=key, ip=ip))
+    count_failure(FailurePurpose.PASSWORD, key=key, ip=ip)
     db.session.flush()
     audit.record(None, AuditAction.LOGIN_FAILED, outcome=Outcome.DENIED,
                  object_type="user", object_id=user.id if user else None,
@@ -120,11 +123,11 @@ def _mfa_key(user: User) -> str:
 
 def mfa_throttled(user: User) -> bool:
     """True after too many wrong codes within the lockout window."""
-    return _failures_since(key=_mfa_key(user)) >= current_app.config["SENIM_MFA_MAX_FAILURES"]
+    return failures_since(FailurePurpose.MFA, key=_mfa_key(user)) >= current_app.config["SENIM_MFA_MAX_FAILURES"]
 
 
 def _code_failed(user: User, ip: str) -> None:
-    db.session.add(LoginFailure(account_key=_mfa_key(user), ip=ip))
+    count_failure(FailurePurpose.MFA, key=_mfa_key(user), ip=ip)
     audit.record(user, AuditAction.MFA_FAILED, outcome=Outcome.DENIED, object_type="user", object_id=user.id)
     db.session.commit()
 
@@ -186,7 +189,7 @@ def reauthenticate(*, user: User, password: str, code: str | None, ip: str) -> b
         audit.record(user, AuditAction.REAUTH, object_type="user", object_id=user.id)
         db.session.commit()
         return True
-    db.session.add(LoginFailure(account_key=key, ip=ip))
+    count_failure(FailurePurpose.PASSWORD, key=key, ip=ip)
     db.session.flush()
     audit.record(user, AuditAction.REAUTH, outcome=Outcome.DENIED, object_type="user", object_id=user.id,
                  details={"reason": "locked" if blocked else "credentials"})

@@ -11,7 +11,8 @@ senders never send the same row and a sender that dies mid-send leaves the row t
 ends. A message is sent at least once, exactly once unless a sender dies between the SMTP reply and its UPDATE.
 
 Rows hold staff addresses (or, for a password-reset link, the account holder's) and a text written without
-pupil details; logs and ``last_error`` hold ids and error types only.
+pupil details, encrypted at rest (a reset link is a credential); logs and ``last_error`` hold ids and error
+types only.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import Flask, current_app, has_app_context, has_request_context
-from sqlalchemy import String, Text, delete, event, func, select, update
+from sqlalchemy import LargeBinary, String, Text, delete, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.models import utcnow
+from app.core.encryption import Encrypted
+from app.core.models import new_uuid, utcnow
 from app.extensions import Model, db
 
 #: Key on ``Session.info``: the open transaction queued mail, so start a delivery once it commits.
@@ -51,9 +53,14 @@ class OutboxMessage(Model):
     #: JSON list of e-mail addresses of staff (alerts) or of one account holder (a password-reset link; staff or
     #: parent). Never a pupil's.
     recipients: Mapped[str] = mapped_column(Text)
-    #: Subject and plain-text body as they will be sent, already in the recipients' language.
+    #: Binds the body's ciphertext to this row (AES-GCM associated data).
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    #: Subject as it will be sent, already in the recipients' language (fixed wording, no link, no pupil).
     subject: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    #: Sensitive (a password-reset link is a credential): AES-GCM ciphertext of the plain-text body.
+    body_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: A body queued in plaintext before bodies were encrypted (migration 0008); cleared once sent.
+    legacy_body: Mapped[str | None] = mapped_column("body", Text)
     #: The language the text is written in (kk, ru, en).
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -64,6 +71,13 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None]
     #: The last failure: exception type and SMTP code or OS error text (no addresses, no message text).
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+    body_text = Encrypted("body_ct")
+
+    @property
+    def body(self) -> str:
+        """The plain-text body as it will be sent."""
+        return str(self.body_text) if self.body_ct is not None else (self.legacy_body or "")
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id}>"
@@ -95,8 +109,9 @@ def backoff(attempts: int) -> timedelta:
 
 def queue(*, recipients: Sequence[str], subject: str, body: str, language: str) -> OutboxMessage:
     """Add a message to the outbox in the current transaction; it is sent after the transaction commits."""
-    message = OutboxMessage(recipients=json.dumps(sorted(recipients)), subject=subject, body=body,
+    message = OutboxMessage(uuid=new_uuid(), recipients=json.dumps(sorted(recipients)), subject=subject,
                             language=language, next_attempt_at=utcnow())
+    message.body_text = body
     db.session.add(message)
     db.session.info[QUEUED_KEY] = True
     return message
@@ -130,7 +145,7 @@ def _claim(now: datetime, attempts: int) -> Any:
               .with_for_update(skip_locked=True).scalar_subquery())  # SQLite: no FOR UPDATE; writes are serial
     claim = (update(_OUTBOX).where(_O.id == oldest, _due(_O, now, attempts))
              .values(attempts=_O.attempts + 1, next_attempt_at=max(now, utcnow()) + LEASE)
-             .returning(_O.id, _O.recipients, _O.subject, _O.body, _O.attempts))
+             .returning(_O.id, _O.uuid, _O.recipients, _O.subject, _O.body_ct, _O.body, _O.attempts))
     try:
         row = db.session.execute(claim).first()
         db.session.commit()
@@ -194,7 +209,8 @@ def deliver_due(now: datetime | None = None) -> Delivery:
     now, limit = now or utcnow(), max_attempts()
     while (row := _claim(now, limit)) is not None:
         try:
-            send_mail(json.loads(row.recipients), row.subject, row.body)
+            body = OutboxMessage.body_text.decrypt_for(row.uuid, row.body_ct) if row.body_ct is not None else row.body
+            send_mail(json.loads(row.recipients), row.subject, body or "")
         except Exception as exc:  # OSError, SMTPException (an OSError), or a message the library refuses
             error, at = describe(exc), max(now, utcnow())
             _finish(row.id, last_error=error, next_attempt_at=at + backoff(row.attempts))
@@ -208,7 +224,7 @@ def deliver_due(now: datetime | None = None) -> Delivery:
                 done.stopped = True
                 break
         else:
-            _finish(row.id, sent_at=utcnow())
+            _finish(row.id, sent_at=utcnow(), body=None)  # a legacy plaintext body goes once it is sent
             done.sent += 1
     return done
 

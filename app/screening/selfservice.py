@@ -1,4 +1,4 @@
-"""Pupil self-completion: find a session by its one-time code, with per-IP throttling."""
+"""Pupil self-completion: find a session by its one-time code, with per-browser and per-address throttling."""
 
 from __future__ import annotations
 
@@ -8,32 +8,39 @@ from datetime import date, datetime
 from functools import cached_property
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
-from app.auth.models import LoginFailure
+from app.auth.models import FailurePurpose
+from app.auth.services import count_failure, failures_since
 from app.core import audit
 from app.core.audit import AuditAction, Outcome
 from app.core.database import Prepared, autocommit_connection, end_autocommit
+from app.core.encryption import blind_index
 from app.core.models import Pupil, utcnow
 from app.extensions import db
 from app.screening.campaigns import code_hash
 from app.screening.models import Campaign, ScreeningSession, SessionStatus
 
-#: LoginFailure.account_key for failed code entries (throttled per IP).
-OTC_ACCOUNT_KEY = "otc"
+
+def _device_key(device: str) -> str:
+    return blind_index(device or "-", scope="otc-device").hex()
 
 
-def code_throttled(ip: str) -> bool:
-    """True while this address has entered too many wrong codes recently."""
-    since = utcnow() - current_app.config["SENIM_LOCKOUT_WINDOW"]
-    count = db.session.execute(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.account_key == OTC_ACCOUNT_KEY, LoginFailure.ip == ip, LoginFailure.at >= since)).scalar_one()
-    return count >= current_app.config["SENIM_OTC_IP_THRESHOLD"]
+def code_throttled(*, ip: str, device: str) -> bool:
+    """True while this browser, or this address as a whole, has entered too many wrong codes recently.
+
+    Counted apart from staff sign-in failures (a class's typos never pause a teacher's sign-in). A browser has a
+    tight limit of its own; an address a generous one, so a class of 30 behind one school NAT can mistype
+    freely while guessing stays slow (codes have 8 characters of 31: about 8.5e11 values).
+    """
+    config = current_app.config
+    return (failures_since(FailurePurpose.CODE, key=_device_key(device)) >= config["SENIM_OTC_DEVICE_THRESHOLD"]
+            or failures_since(FailurePurpose.CODE, ip=ip) >= config["SENIM_OTC_IP_THRESHOLD"])
 
 
-def open_by_code(*, code: str, ip: str) -> ScreeningSession | None:
+def open_by_code(*, code: str, ip: str, device: str) -> ScreeningSession | None:
     """The open session for ``code``, or None (the failure is counted and audited; one generic answer)."""
-    if code_throttled(ip):
+    if code_throttled(ip=ip, device=device):
         return None
     now = utcnow()
     found = db.session.execute(
@@ -42,7 +49,7 @@ def open_by_code(*, code: str, ip: str) -> ScreeningSession | None:
             ScreeningSession.code_expires_at >= now, Campaign.opens_at <= now)
     ).scalar_one_or_none()
     if found is None:
-        db.session.add(LoginFailure(account_key=OTC_ACCOUNT_KEY, ip=ip))
+        count_failure(FailurePurpose.CODE, key=_device_key(device), ip=ip)
         audit.record(None, AuditAction.SCREENING_CODE_FAILED, outcome=Outcome.DENIED)
         db.session.commit()
     return found

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select, update
 
 from app.admin import accounts
 from app.auth import passwords, reset, services
-from app.auth.models import LoginFailure, PasswordResetToken, User, UserSession
+from app.auth.models import FailurePurpose, LoginFailure, PasswordResetToken, User, UserSession
 from app.auth.services import hasher
 from app.core.audit import AuditAction, AuditEntry
 from app.core.mail import OutboxMessage
@@ -193,7 +193,7 @@ def test_reset_requests_do_not_count_as_sign_in_failures_and_a_locked_user_can_r
     for _ in range(5):
         _ask(client, "nobody")
     assert not services.ip_throttled("10.9.9.9")
-    assert services._failures_since(ip="127.0.0.1") == smtp.config["SENIM_LOCKOUT_THRESHOLD"]
+    assert services.failures_since(FailurePurpose.PASSWORD, ip="127.0.0.1") == smtp.config["SENIM_LOCKOUT_THRESHOLD"]
 
 
 # --- using the link ---------------------------------------------------------------------------------------

@@ -171,8 +171,8 @@ def _latest_reset_link(live: LiveServer, username: str) -> str:
 
     with live.app.app_context():
         email = db.session.execute(select(User.email).where(User.username == username)).scalar_one()
-        body = db.session.execute(select(OutboxMessage.body).where(OutboxMessage.recipients.contains(email))
-                                  .order_by(OutboxMessage.id.desc()).limit(1)).scalar_one()
+        body = db.session.execute(select(OutboxMessage).where(OutboxMessage.recipients.contains(email))
+                                  .order_by(OutboxMessage.id.desc()).limit(1)).scalar_one().body
     match = re.search(r"https?://\S+/password/reset/[A-Za-z0-9_-]+", body)
     assert match, "no reset link in the mail"
     return match.group(0)

@@ -63,7 +63,7 @@ def test_session_without_answers_is_expired_without_a_result(world):
     db.session.expire_all()
     sess = db.session.get(ScreeningSession, sess.id)
     assert sess.status == "expired" and sess.code_expires_at <= utcnow()
-    assert selfservice.open_by_code(code="ABCD-2345", ip="127.0.0.9") is None  # the code no longer works
+    assert selfservice.open_by_code(code="ABCD-2345", ip="127.0.0.9", device="d") is None  # the code no longer works
     [entry] = _closed_entries()
     assert '"submitted": false' in entry.details and '"reason": "no_answers"' in entry.details
 
@@ -97,13 +97,10 @@ def test_cli_close_expired(app_ctx, world):
     assert "closed 0 session(s)" in output.output
 
 
-def test_acute_alert_from_the_cron_run_is_e_mailed(smtp, world, app_ctx):  # noqa: F811  (fixture)
+def test_acute_alert_from_the_cron_run_is_e_mailed(smtp, world, app_ctx, monkeypatch):  # noqa: F811  (fixture)
     _answered(world, {"q1": 1})
-    app_ctx.config["SENIM_BASE_URL"] = "https://senim.example.kz/"
-    try:
-        close_expired(utcnow() + LATER)  # queues the mail with the alert; `flask screening close-expired` sends it
-    finally:
-        app_ctx.config["SENIM_BASE_URL"] = ""
+    monkeypatch.setitem(app_ctx.config, "SENIM_BASE_URL", "https://senim.example.kz/")
+    close_expired(utcnow() + LATER)  # queues the mail with the alert; `flask screening close-expired` sends it
     assert mail.deliver_due().sent == 1
     assert len(smtp.messages) == 1 and "acute alert needs attention" in smtp.messages[0]
     assert "https://senim.example.kz/screening/alerts" in smtp.messages[0]

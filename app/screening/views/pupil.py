@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -15,6 +17,7 @@ from app.screening.scoring import ScoringInputError, visible_items
 from app.screening.views import bp
 
 KEY, DONE, ACUTE = "senim_screening", "senim_screening_done", "senim_screening_acute"
+DEVICE = "senim_device"
 STATUS_LABELS = {"unvalidated_translation": "Translation not yet validated"}
 
 
@@ -26,11 +29,18 @@ def _current() -> selfservice.OpenSession:
     return found
 
 
+def _device() -> str:
+    """A random id of this browser (in its session cookie), so one pupil's typos do not block the class."""
+    if DEVICE not in session:
+        session[DEVICE] = secrets.token_urlsafe(16)
+    return str(session[DEVICE])
+
+
 @bp.route("/s", methods=["GET", "POST"])
 def enter_code() -> str | Response:
     form = CodeForm()
     if form.validate_on_submit():
-        found = selfservice.open_by_code(code=form.code.data, ip=request.remote_addr or "")
+        found = selfservice.open_by_code(code=form.code.data, ip=request.remote_addr or "", device=_device())
         if found is not None:
             session[KEY] = found.uuid
             session.pop(DONE, None)
