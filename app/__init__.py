@@ -33,6 +33,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     _init_extensions(app)
+    from app.core import routing
+
+    routing.register(app)  # before the blueprints' rules are built
     _register_blueprints(app)
 
     from app.auth import password_guard

@@ -28,7 +28,11 @@ SALT_LEN = 16
 MIN_LENGTH = 10
 MAX_LENGTH = 128
 #: Product names always treated as context words (ASVS 6.2.11), whatever the caller passes.
-PRODUCT_CONTEXT_WORDS: tuple[str, ...] = ("kundelik", "kündelik", "күнделік", "кунделик")
+PRODUCT_CONTEXT_WORDS: tuple[str, ...] = ("kundelik", "kündelik", "күнделік", "кунделик", "senim", "сенім", "сеним")
+#: Cyrillic letters that look like Latin ones ("Sеnim" with a Cyrillic е): both sides are compared in Latin.
+_LOOK_ALIKES = str.maketrans({"а": "a", "в": "b", "е": "e", "ё": "e", "і": "i", "ї": "i", "ј": "j", "к": "k",
+                              "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
+                              "ѕ": "s", "һ": "h", "ԁ": "d", "ӏ": "l"})
 #: Minimum length of a context word (or of a word inside one) that a password may not contain.
 MIN_CONTEXT_WORD = 4
 #: A hash of a random, discarded password with PRODUCTION_PARAMS: verifying against it costs as much
@@ -179,6 +183,7 @@ def check_password_policy(password: str, *, context_words: Iterable[str] = ()) -
     folded = _fold(prepared)
     if _is_common(folded):
         violations.append(PolicyViolation.COMMON)
-    if any(term in folded for term in _context_terms(context_words)):
+    plain = folded.translate(_LOOK_ALIKES)
+    if any(term in folded or term.translate(_LOOK_ALIKES) in plain for term in _context_terms(context_words)):
         violations.append(PolicyViolation.CONTAINS_CONTEXT)
     return violations

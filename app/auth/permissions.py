@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
@@ -309,26 +309,40 @@ def get_pupil_or_404(user: User, pupil_uuid: str, permission: Permission = P.PUP
     return pupil
 
 
-def scoped_or_404(user: User, query: Select, *, permission: Permission, object_type: str,
-                  object_id: int | str) -> Any:
-    """The one row of a scoped ``query``; if there is none, audit the refusal and answer 404."""
+def deny_404(user: User, *, permission: Permission, object_type: str, object_id: int | str,
+             school_of: Select | None = None, pupil_id: int | None = None) -> NoReturn:
+    """Audit a refused or unknown object and answer 404. ``school_of`` is an unscoped query for the school id of
+    the object, if it exists, so that the refusal lands in that school's audit chain."""
     from app.core import audit
+    from app.extensions import db
+
+    school_id = db.session.execute(school_of).scalar() if school_of is not None else None
+    audit.record_denied(user, permission=permission, object_type=object_type, object_id=str(object_id)[:64],
+                        school_id=school_id, pupil_id=pupil_id)
+    abort(404)
+
+
+def scoped_or_404(user: User, query: Select, *, permission: Permission, object_type: str,
+                  object_id: int | str, school_of: Select | None = None) -> Any:
+    """The one row of a scoped ``query``; if there is none, audit the refusal (in the object's school, found with
+    ``school_of``) and answer 404."""
     from app.extensions import db
 
     found = db.session.execute(query).scalar_one_or_none()
     if found is None:
-        audit.record_denied(user, permission=permission, object_type=object_type, object_id=str(object_id)[:64])
-        abort(404)
+        deny_404(user, permission=permission, object_type=object_type, object_id=object_id, school_of=school_of)
     return found
 
 
 def get_class_or_404(user: User, class_id: int, permission: Permission) -> SchoolClass:
     """The class if ``user`` may reach it with ``permission``; otherwise audit and 404."""
     query = visible_classes(user, permission).where(SchoolClass.id == class_id)
-    return scoped_or_404(user, query, permission=permission, object_type="class", object_id=class_id)
+    return scoped_or_404(user, query, permission=permission, object_type="class", object_id=class_id,
+                         school_of=select(SchoolClass.school_id).where(SchoolClass.id == class_id))
 
 
 def get_school_or_404(user: User, school_id: int, permission: Permission) -> School:
     """The school if ``user`` may reach it with ``permission``; otherwise audit and 404."""
     query = visible_schools(user, permission).where(School.id == school_id)
-    return scoped_or_404(user, query, permission=permission, object_type="school", object_id=school_id)
+    return scoped_or_404(user, query, permission=permission, object_type="school", object_id=school_id,
+                         school_of=select(School.id).where(School.id == school_id))

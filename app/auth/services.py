@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -17,6 +18,10 @@ from app.core.audit import AuditAction, Outcome
 from app.core.encryption import blind_index
 from app.core.models import utcnow
 from app.extensions import db
+
+#: Sent (in the failing attempt's transaction, before its COMMIT) when an account's sign-in is paused after too
+#: many failures; receivers may queue mail or audit entries in that transaction. Sender: the User.
+account_locked = Namespace().signal("senim-account-locked")
 
 
 class LoginOutcome(enum.StrEnum):
@@ -83,12 +88,13 @@ def attempt_login(*, username: str, password: str, ip: str, user_agent: str | No
     key = account_key(username)
     user = find_user(username)
     blocked = is_locked(key) or ip_throttled(ip)
+    demo = current_app.config["ENV_NAME"] == "production" and _demo_sign_in(user, password)
     if user is None:
         passwords.verify_dummy(hasher(), password)  # same cost as a real check: no enumeration
         ok = False
     else:
         ok = passwords.verify_password(hasher(), user.password_hash, password)
-    if ok and not blocked and user is not None and user.active:
+    if ok and not blocked and not demo and user is not None and user.active:
         if passwords.needs_rehash(hasher(), user.password_hash):
             user.password_hash = passwords.hash_password(hasher(), password)
         user.last_login_at = utcnow()
@@ -97,7 +103,7 @@ def attempt_login(*, username: str, password: str, ip: str, user_agent: str | No
         db.session.commit()
         return LoginResult(LoginOutcome.SUCCESS, user)
 
-    reason = "locked" if blocked else ("disabled" if ok else "credentials")
+    reason = "locked" if blocked else ("demo_account" if demo else ("disabled" if ok else "credentials"))
     count_failure(FailurePurpose.PASSWORD, key=key, ip=ip)
     db.session.flush()
     audit.record(None, AuditAction.LOGIN_FAILED, outcome=Outcome.DENIED,
@@ -106,8 +112,16 @@ def attempt_login(*, username: str, password: str, ip: str, user_agent: str | No
     if not blocked and is_locked(key):
         audit.record(None, AuditAction.LOCKOUT, outcome=Outcome.DENIED, object_type="user",
                      object_id=user.id if user else None, details={"account_key": key[:16]})
+        if user is not None:
+            account_locked.send(user)
     db.session.commit()
     return LoginResult(LoginOutcome.FAILED)
+
+
+def _demo_sign_in(user: User | None, password: str) -> bool:
+    from app.core.demo import is_demo_sign_in  # demo data is development-only; imported when asked
+
+    return is_demo_sign_in(user, password)
 
 
 def logout(user: User) -> None:
@@ -196,6 +210,7 @@ def reauthenticate(*, user: User, password: str, code: str | None, ip: str) -> b
     if not blocked and is_locked(key):
         audit.record(user, AuditAction.LOCKOUT, outcome=Outcome.DENIED, object_type="user", object_id=user.id,
                      details={"account_key": key[:16]})
+        account_locked.send(user)
     db.session.commit()
     return False
 

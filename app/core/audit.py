@@ -53,6 +53,8 @@ class AuditAction(enum.StrEnum):
     LOGIN_SUCCESS = "auth:login:success"
     LOGIN_FAILED = "auth:login:failed"
     LOCKOUT = "auth:lockout"
+    #: A psychologist was locked out while acute alerts were open at the school: the administration was told.
+    LOCKOUT_REPORTED = "auth:lockout:reported"
     LOGOUT = "auth:logout"
     MFA_ENROLLED = "auth:mfa:enrolled"
     MFA_VERIFIED = "auth:mfa:verified"

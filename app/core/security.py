@@ -6,13 +6,17 @@ import functools
 import io
 import secrets
 from typing import IO, Any
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Request, Response, current_app, g
+from flask import Flask, Request, Response, abort, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+
+#: For files served for download (JSON exports): a browser that opens one instead of saving it runs nothing.
+DOWNLOAD_CSP = "sandbox; default-src 'none'"
 
 
 def _csp() -> str:
@@ -80,10 +84,41 @@ class SessionInterface(SecureCookieSessionInterface):
         return self._serializers[key]
 
 
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _urlencoded_is_utf8(raw: bytes) -> bool:
+    """Each percent-decoded name and value of ``a=b&c=d`` is valid UTF-8."""
+    return all(_utf8(unquote_to_bytes(part.replace(b"+", b" ")))
+               for pair in raw.split(b"&") for part in pair.split(b"="))
+
+
+def _text_is_utf8() -> bool:
+    """The path, the query string and a form's text fields are valid UTF-8 (Werkzeug would silently replace bad
+    bytes with U+FFFD)."""
+    if not _utf8(request.environ.get("PATH_INFO", "").encode("latin-1", "replace")) or "\ufffd" in request.path:
+        return False
+    if not _urlencoded_is_utf8(request.query_string):
+        return False
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.mimetype == "application/x-www-form-urlencoded":
+            return _urlencoded_is_utf8(request.get_data(cache=True))
+        if request.mimetype == "multipart/form-data":  # already decoded with replacement by the parser
+            return not any("\ufffd" in value for _name, values in request.form.lists() for value in values)
+    return True
+
+
 def _start_request() -> None:
     for key in _REQUEST_G_KEYS:
         g.pop(key, None)
     g.request_id = secrets.token_hex(8)
+    if not _text_is_utf8():
+        abort(400)  # never store or act on U+FFFD-mangled input (security.md §7, issue 9 case 9)
     # Load the user now, before any view changes state: the session loader may commit.
     _ = current_user.is_authenticated
 
@@ -110,5 +145,6 @@ def register(app: Flask) -> None:
     """Install the request class and the request hooks."""
     app.request_class = SenimRequest
     app.session_interface = SessionInterface()
-    app.before_request(_start_request)
+    # First of all hooks (before CSRFProtect reads the form), so the raw body is still there to check.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.after_request(_add_headers)

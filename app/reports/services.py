@@ -4,6 +4,11 @@ Counts are computed in SQL (``GROUP BY``) over the schools of :func:`visible_sch
 loaded and no name is decrypted. Every published figure goes through
 :func:`app.reports.suppression.suppress` (threshold ``SENIM_SMALL_CELL``) before it reaches a page or a
 file, so the HTML page and the CSV export always show the same cells.
+
+Suppression is always decided over the whole area the reader sees (every school of :func:`visible_schools`),
+and a one-school view (``?school=``) shows that school's part of the same publication. So every view and export
+a reader can reach shows each cell the same way, and combining them (say, the area's table minus one school's)
+reveals nothing that the area's table alone does not (issue 9 case 11).
 """
 
 from __future__ import annotations
@@ -90,11 +95,9 @@ def _scoped_schools(actor: User, school: School | None) -> list[School]:
     return list(db.session.execute(query.order_by(School.district_id, School.id)).scalars())
 
 
-def _base_counts(actor: User, school: School | None) -> dict[tuple[int, Hashable, str], int]:
-    """(school id, grade, sex) -> number of active pupils, one GROUP BY query."""
+def _base_counts(actor: User) -> dict[tuple[int, Hashable, str], int]:
+    """(school id, grade, sex) -> number of active pupils of the actor's area, one GROUP BY query."""
     school_ids = visible_schools(actor, Permission.REPORTS_AGGREGATE).with_only_columns(School.id)
-    if school is not None:
-        school_ids = school_ids.where(School.id == school.id)
     query = (
         select(Pupil.school_id, SchoolClass.grade, Pupil.sex, func.count(Pupil.id))
         .select_from(Pupil).outerjoin(SchoolClass, Pupil.class_id == SchoolClass.id)
@@ -143,33 +146,39 @@ def _cube(schools: list[School], base: dict[tuple[int, Hashable, str], int]
 
 
 def build_report(*, schools: list[School], base: dict[tuple[int, Hashable, str], int],
-                 threshold: int) -> PupilCountReport:
-    """Lay out the suppressed tables from aggregated counts (pure: no queries)."""
+                 threshold: int, only: School | None = None) -> PupilCountReport:
+    """Lay out the suppressed tables from aggregated counts (pure: no queries).
+
+    Suppression is decided over all of ``schools`` (the reader's whole area); ``only`` then shows one school's
+    tables of that same publication, never a table suppressed on its own.
+    """
     values, relations, grades = _cube(schools, base)
     states = suppress(values, relations, threshold)
+    shown = [s for s in schools if only is None or s.id == only.id]
 
     def row(label: str, sid: Hashable, grade: Hashable) -> CountRow:
         keys = [(sid, grade, sex) for sex in SEXES] + [(sid, grade, ALL)]
         return CountRow(label, tuple(display(values[k], states[k], threshold) for k in keys))
 
     tables = []
-    for school in schools:
+    for school in shown:
         rows = tuple(row(_grade_label(g), school.id, g) for g in grades.get(school.id, []))
         tables.append(SchoolTable(school.id, school.name, rows, row(_("All grades"), school.id, ALL)))
+    printed = [k for k in values if k[0] == ALL or any(k[0] == s.id for s in shown)]
     return PupilCountReport(
         threshold=threshold,
         schools=tuple(tables),
-        summary=tuple(row(school.name, school.id, ALL) for school in schools),
+        summary=tuple(row(school.name, school.id, ALL) for school in shown),
         grand_total=row(_("All schools"), ALL, ALL),
-        suppressed=any(s is not CellState.SHOWN for s in states.values()),
-        hidden=any(s is CellState.HIDDEN for s in states.values()),
+        suppressed=any(states[k] is not CellState.SHOWN for k in printed),
+        hidden=any(states[k] is CellState.HIDDEN for k in printed),
     )
 
 
 def pupil_counts(*, actor: User, school: School | None = None, export: bool = False) -> PupilCountReport:
-    """The suppressed pupil counts of the actor's schools (or of one of them); the reading is audited."""
-    schools = _scoped_schools(actor, school)
-    report = build_report(schools=schools, base=_base_counts(actor, school),
+    """The suppressed pupil counts of the actor's schools (or one school's part of them); the reading is audited."""
+    schools = _scoped_schools(actor, None)
+    report = build_report(schools=schools, base=_base_counts(actor), only=school,
                           threshold=int(current_app.config["SENIM_SMALL_CELL"]))
     audit.record_read(
         actor, AuditAction.REPORT_READ, school_id=school.id if school else None,

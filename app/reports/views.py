@@ -6,10 +6,11 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.auth.permissions import Permission, get_school_or_404, require, visible_schools
+from app.auth.permissions import Permission, deny_404, get_school_or_404, require, visible_schools
 from app.auth.stepup import require_recent_auth
 from app.core.exports import csv_bytes
 from app.core.models import School
+from app.core.routing import db_int
 from app.extensions import db
 from app.reports import services
 
@@ -21,9 +22,13 @@ def _selected_school() -> School | None:
     raw = request.args.get("school", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit():
         abort(404)
-    return get_school_or_404(current_user, int(raw), Permission.REPORTS_AGGREGATE)
+    try:
+        school_id = db_int(raw)
+    except ValueError:  # longer than any id: the same audited 404 as any other unknown school
+        deny_404(current_user, permission=Permission.REPORTS_AGGREGATE, object_type="school", object_id=raw)
+    return get_school_or_404(current_user, school_id, Permission.REPORTS_AGGREGATE)
 
 
 def _school_choices() -> list[School]:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 
-from app.auth.models import User
+from app.auth.models import RoleAssignment, User
 from app.auth.permissions import Permission, school_scope
+from app.auth.roles import Role
+from app.auth.services import account_key, account_locked, is_locked
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import School, utcnow
 from app.extensions import db
 from app.screening.models import Alert
-from app.screening.notify import queue_overdue
+from app.screening.notify import queue_locked_psychologist, queue_overdue
 
+#: Alert severities, most urgent first.
+SEVERITIES = ("acute", "urgent", "routine")
 _SEVERITY_ORDER = case({"acute": 0, "urgent": 1}, value=Alert.severity, else_=2)
 
 
@@ -65,6 +70,52 @@ def resolve(*, actor: User, alert: Alert, note: str) -> Alert:
                  object_type="alert", object_id=alert.uuid, details={"rule": alert.rule_id})
     db.session.commit()
     return alert
+
+
+def open_alert_counts(*, school_ids: Iterable[int]) -> dict[str, int]:
+    """Unresolved alerts of these schools by severity (acute, urgent, routine; absent ones count 0)."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    ids = list(school_ids)
+    if not ids:
+        return counts
+    rows = db.session.execute(select(Alert.severity, func.count()).where(
+        Alert.school_id.in_(ids), Alert.resolved_at.is_(None)).group_by(Alert.severity))
+    for severity, count in rows:
+        counts[severity] = counts.get(severity, 0) + count
+    return counts
+
+
+def locked_psychologists(*, school_id: int) -> list[User]:
+    """The school's active psychologists whose sign-in is paused now (too many failed attempts)."""
+    staff = db.session.execute(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == Role.PSYCHOLOGIST.value, RoleAssignment.school_id == school_id,
+               User.active.is_(True)).order_by(User.id)).scalars().unique()
+    return [user for user in staff if is_locked(account_key(user.username))]
+
+
+def locked_psychologists_for(*, actor: User) -> list[User]:
+    """Psychologists of the director's schools whose sign-in is paused while acute alerts are open there."""
+    schools = db.session.execute(
+        select(School.id).where(school_scope(actor, Permission.SCREENING_ESCALATIONS))).scalars().all()
+    return [user for sid in schools if open_alert_counts(school_ids=[sid])["acute"]
+            for user in locked_psychologists(school_id=sid)]
+
+
+def _psychologist_locked(user: User, **_: object) -> None:
+    """A psychologist's sign-in was paused: if acute alerts are open at the school, tell its administration now
+    (e-mail through the outbox, in the failing attempt's transaction) and audit that it was told."""
+    for assignment in user.assignments:
+        if assignment.role != Role.PSYCHOLOGIST.value or assignment.school_id is None:
+            continue
+        acute = open_alert_counts(school_ids=[assignment.school_id])["acute"]
+        if acute:
+            queued = queue_locked_psychologist(school_id=assignment.school_id, acute=acute)
+            audit.record(None, AuditAction.LOCKOUT_REPORTED, school_id=assignment.school_id, object_type="user",
+                         object_id=user.id, details={"acute_alerts": acute, "mails": queued})
+
+
+account_locked.connect(_psychologist_locked)
 
 
 def escalated_alerts(*, actor: User) -> list[Alert]:

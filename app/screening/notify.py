@@ -28,12 +28,13 @@ from app.extensions import db
 NOTIFY_SEVERITIES = ("acute", "urgent")
 
 
-def psychologist_recipients(school_id: int) -> dict[str, list[str]]:
-    """Active psychologists' addresses of a school, grouped by the language to write to them in."""
+def psychologist_recipients(school_id: int, role: Role = Role.PSYCHOLOGIST) -> dict[str, list[str]]:
+    """Active psychologists' (or another school role's) addresses of a school, grouped by the language to write to
+    them in."""
     query = (select(User.email, User.preferred_language, School.default_language)
              .join(RoleAssignment, RoleAssignment.user_id == User.id)
              .join(School, School.id == RoleAssignment.school_id)
-             .where(RoleAssignment.role == Role.PSYCHOLOGIST.value, RoleAssignment.school_id == school_id,
+             .where(RoleAssignment.role == role.value, RoleAssignment.school_id == school_id,
                     User.active.is_(True), User.email.is_not(None), User.email != ""))
     by_language: dict[str, set[str]] = {}
     for email, preferred, school_default in db.session.execute(query):
@@ -68,10 +69,11 @@ def _overdue_message(count: int, url: str) -> tuple[str, str]:
     return subject, body + "\n" + _("Open the alert inbox in Senim now: %(url)s", url=url) + "\n"
 
 
-def _queue(school_id: int, compose: Callable[[str], tuple[str, str]]) -> int:
-    """One outbox row per language of the school's psychologists, written in that language."""
-    url, queued = inbox_url(), 0
-    for language, emails in psychologist_recipients(school_id).items():
+def _queue(school_id: int, compose: Callable[[str], tuple[str, str]], *, role: Role = Role.PSYCHOLOGIST,
+           url: str | None = None) -> int:
+    """One outbox row per language of the school's psychologists (or ``role``), written in that language."""
+    url, queued = url or inbox_url(), 0
+    for language, emails in psychologist_recipients(school_id, role).items():
         try:
             with force_locale(language):
                 subject, body = compose(url)
@@ -103,3 +105,24 @@ def queue_overdue(*, school_id: int, count: int) -> int:
     if not count or not mail.configured():
         return 0
     return _queue(school_id, lambda url: _overdue_message(count, url))
+
+
+def _locked_message(acute: int, url: str) -> tuple[str, str]:
+    subject = _("Senim: a psychologist cannot sign in while acute alerts are open")
+    body = ngettext(
+        "The sign-in of a school psychologist was paused after repeated failed attempts, and %(num)d acute "
+        "screening alert at your school is still open. Make sure someone attends to it now, and help the "
+        "psychologist get back in (an administrator can help).",
+        "The sign-in of a school psychologist was paused after repeated failed attempts, and %(num)d acute "
+        "screening alerts at your school are still open. Make sure someone attends to them now, and help the "
+        "psychologist get back in (an administrator can help).", acute)
+    return subject, body + "\n" + _("Escalated alerts in Senim: %(url)s", url=url) + "\n"
+
+
+def queue_locked_psychologist(*, school_id: int, acute: int) -> int:
+    """Queue mail to the school's administration (directors) that a psychologist's sign-in is paused while
+    ``acute`` acute alerts are open, in the current transaction; the number of messages queued."""
+    if not acute or not mail.configured():
+        return 0
+    return _queue(school_id, lambda url: _locked_message(acute, url), role=Role.DIRECTOR,
+                  url=absolute_url("screening.escalations"))

@@ -119,8 +119,8 @@ def test_dummy_hash_has_the_hashers_own_cost_parameters() -> None:
         ("Күнделік-2024", {"common", "contains_context"}),
         ("мой кунделик пароль", {"contains_context"}),
         ("йцукен123456", {"common"}),
-        ("2024!Senim!!", {"common"}),
-        ("сенім2024!!", {"common"}),
+        ("2024!Senim!!", {"common", "contains_context"}),
+        ("сенім2024!!", {"common", "contains_context"}),
         ("short", {"too_short"}),
         ("", {"too_short"}),
         ("a" * 129, {"too_long"}),
@@ -139,7 +139,7 @@ def test_policy_rejects(password: str, expected: set[str]) -> None:
         "ашық терезе жасыл шай",
         "a" * 128,
         "абвгдеёжзи",  # exactly 10 code points
-        "senim is a nice word in a sentence",
+        "a seminar on nine rivers",  # "semin…" is not the product's name (issue 9 case 10 refuses "senim")
         "біздің мектеп ең жақсы мектеп",  # "мектеп" inside a passphrase is fine
     ],
 )

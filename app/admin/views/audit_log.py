@@ -14,6 +14,7 @@ from app.admin.forms import AuditFilterForm, ConfirmForm
 from app.admin.views import bp
 from app.auth.permissions import Permission, require
 from app.core import mail
+from app.core.routing import db_int
 
 PERM = Permission.AUDIT_READ
 _FILTER_FIELDS = ("action", "outcome", "user_id", "pupil_id", "date_from", "date_to")
@@ -31,7 +32,7 @@ def _filters(form: AuditFilterForm) -> services.AuditFilters:
 def audit_log() -> str:
     form = AuditFilterForm(request.args)
     filters = _filters(form)
-    page = services.audit_page(actor=current_user, filters=filters, page=request.args.get("page", 1, type=int))
+    page = services.audit_page(actor=current_user, filters=filters, page=request.args.get("page", 1, type=db_int))
     query_args = {k: v for k, v in request.args.items() if k in _FILTER_FIELDS and v}
     return render_template("admin/audit_log.html", form=form, page=page, names=services.actors(page.items),
                            query_args=query_args, confirm=ConfirmForm(),

@@ -15,6 +15,7 @@ from app.admin.views import bp
 from app.admin.views.common import get_school_or_404, school_choices
 from app.auth.permissions import Permission, get_class_or_404, require
 from app.core.models import SchoolClass
+from app.core.routing import db_int
 from app.extensions import db
 
 PERM = Permission.ADMIN_CLASSES
@@ -68,7 +69,7 @@ def class_new() -> str | Response:
     if not form.school_id.choices:
         abort(404)
     if request.method == "GET":
-        form.school_id.data = request.args.get("school_id", type=int)
+        form.school_id.data = request.args.get("school_id", type=db_int)
         form.school_year.data = current_school_year()
     return _save(form, None) or render_template("admin/class_form.html", form=form, school_class=None)
 

@@ -13,6 +13,7 @@ from app.admin.views import bp
 from app.admin.views.common import class_choices
 from app.auth.permissions import Permission, get_class_or_404, require
 from app.core.models import Pupil, SchoolClass
+from app.core.routing import db_int
 from app.extensions import db
 
 PERM = Permission.ADMIN_STAFF
@@ -50,7 +51,7 @@ def guardian_new() -> str | Response:
     source = request.form if request.method == "POST" else request.args
     class_form = GuardianClassForm(request.args)
     class_form.class_id.choices = choices([(0, _("Choose a class")), *class_choices(PERM)])
-    class_id = source.get("class_id", type=int)
+    class_id = source.get("class_id", type=db_int)
     school_class: SchoolClass | None = get_class_or_404(current_user, class_id, PERM) if class_id else None
     form = GuardianForm()
     pupils = accounts.class_pupils(actor=current_user, school_class=school_class) if school_class else []

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, Optional
 
@@ -18,11 +18,12 @@ from app.admin.views import bp
 from app.admin.views.common import class_choices, get_school_or_404, school_choices
 from app.auth import reset
 from app.auth.models import RoleAssignment, User
-from app.auth.permissions import Permission, get_class_or_404, require
+from app.auth.permissions import Permission, deny_404, get_class_or_404, require
 from app.auth.roles import ROLE_LABELS, Role
 from app.auth.services import policy_context
 from app.core import audit
 from app.core.models import District, Region
+from app.core.routing import db_int
 from app.extensions import db
 
 PERM = Permission.ADMIN_STAFF
@@ -33,8 +34,10 @@ def _get_user_or_404(user_uuid: str) -> User:
         accounts.visible_users(current_user).where(User.uuid == user_uuid)
     ).scalar_one_or_none()
     if user is None:
-        audit.record_denied(current_user, permission=PERM, object_type="user", object_id=user_uuid[:64])
-        abort(404)
+        deny_404(current_user, permission=PERM, object_type="user", object_id=user_uuid,
+                 school_of=select(RoleAssignment.school_id).join(User, User.id == RoleAssignment.user_id)
+                 .where(User.uuid == user_uuid, RoleAssignment.school_id.is_not(None))
+                 .order_by(RoleAssignment.id).limit(1))
     return user
 
 
@@ -88,7 +91,7 @@ def staff() -> str:
         pattern = f"%{search.lower()}%"
         query = query.where(or_(User.username.like(pattern), User.full_name.ilike(pattern)))
     page = db.paginate(query.where(User.pupil_id.is_(None)).order_by(User.username),
-                       page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+                       page=request.args.get("page", 1, type=db_int), per_page=50, error_out=False)
     roles = {u.id: accounts.visible_assignments(current_user, u) for u in page.items}
     return render_template("admin/staff.html", page=page, roles=roles, search=search)
 

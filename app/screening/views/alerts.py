@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.auth.permissions import Permission, require
-from app.core import audit
+from app.auth.permissions import Permission, deny_404, require
 from app.core.models import utcnow
 from app.screening import alerts as services
 from app.screening import labels
@@ -22,8 +22,8 @@ P = Permission.SCREENING_ALERTS
 def _get_alert_or_404(alert_uuid: str) -> Alert:
     alert = services.get_alert(actor=current_user, alert_uuid=alert_uuid)
     if alert is None:
-        audit.record_denied(current_user, permission=P, object_type="alert", object_id=alert_uuid[:64])
-        abort(404)
+        deny_404(current_user, permission=P, object_type="alert", object_id=alert_uuid,
+                 school_of=select(Alert.school_id).where(Alert.uuid == alert_uuid))
     return alert
 
 
@@ -69,4 +69,5 @@ def alert_resolve(alert_uuid: str) -> str | Response:
 @require(Permission.SCREENING_ESCALATIONS)
 def escalations() -> str:
     return render_template("screening/escalations.html", alerts=services.escalated_alerts(actor=current_user),
+                           locked=services.locked_psychologists_for(actor=current_user),
                            now=utcnow())

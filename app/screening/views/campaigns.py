@@ -31,7 +31,8 @@ def get_campaign_or_404(campaign_uuid: str, permission: Permission = P) -> Campa
     schools = select(School.id).where(school_scope(current_user, permission))
     query = select(Campaign).where(Campaign.uuid == campaign_uuid, Campaign.school_id.in_(schools))
     return scoped_or_404(current_user, query, permission=permission, object_type="campaign",
-                         object_id=campaign_uuid)
+                         object_id=campaign_uuid,
+                         school_of=select(Campaign.school_id).where(Campaign.uuid == campaign_uuid))
 
 
 def instrument_choices(school_ids: Iterable[int] = ()) -> list:

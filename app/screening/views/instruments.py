@@ -7,6 +7,7 @@ import json
 from flask import Response, abort, render_template, request
 
 from app.auth.permissions import Permission, require
+from app.core.security import DOWNLOAD_CSP
 from app.screening import fhir
 from app.screening.instruments import Instrument, UnknownInstrumentError
 from app.screening.labels import interface_language, text_status_label, texts_for
@@ -51,4 +52,5 @@ def instrument_questionnaire(instrument_id: str, version: str) -> Response:
     body = json.dumps(fhir.questionnaire(instrument, language), ensure_ascii=False, indent=2)
     filename = f"{instrument.id}-{instrument.version}-{language}.questionnaire.json"
     return Response(body, mimetype="application/fhir+json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Content-Security-Policy": DOWNLOAD_CSP})

@@ -61,7 +61,8 @@ def get_local_or_404(local_uuid: str) -> LocalInstrument:
     """A local method of a school in the user's scope, else an audited 404."""
     query = select(LocalInstrument).where(LocalInstrument.uuid == local_uuid,
                                           LocalInstrument.school_id.in_(_schools_in_scope()))
-    return scoped_or_404(current_user, query, permission=P, object_type="local_instrument", object_id=local_uuid)
+    return scoped_or_404(current_user, query, permission=P, object_type="local_instrument", object_id=local_uuid,
+                         school_of=select(LocalInstrument.school_id).where(LocalInstrument.uuid == local_uuid))
 
 
 @bp.route("/screening/local")

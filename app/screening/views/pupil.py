@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.core.i18n import LANGUAGE_NAMES
+from app.core.routing import db_int
 from app.screening import selfservice, services
 from app.screening.forms import CodeForm, LanguageForm, QuestionForm, choices
 from app.screening.instrument_model import Instrument, Item
@@ -99,7 +100,7 @@ def question() -> str | Response:
     texts = instrument.text(current.language)
     draft = current.draft
     shown = visible_items(instrument, draft)
-    n = _position(shown, draft, request.values.get("n", type=int))
+    n = _position(shown, draft, request.values.get("n", type=db_int))
     item = instrument.item(shown[n - 1])
     if request.method == "POST":
         if request.form.get("nav") == "back":

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, render_template
+from flask import Response, render_template
 from flask_login import current_user
+from sqlalchemy import select
 
-from app.auth.permissions import Permission, get_pupil_or_404, require
+from app.auth.permissions import Permission, deny_404, get_pupil_or_404, require
 from app.auth.stepup import require_recent_auth
-from app.core import audit
+from app.core.security import DOWNLOAD_CSP
 from app.screening import labels
 from app.screening import results as services
+from app.screening.models import ScreeningResult
 from app.screening.views import bp
 
 P = Permission.SCREENING_RESULTS
@@ -44,8 +46,9 @@ def result_fhir(pupil_uuid: str, result_uuid: str) -> Response:
     pupil = get_pupil_or_404(current_user, pupil_uuid, P)
     result = services.get_result_for(pupil=pupil, result_uuid=result_uuid)
     if result is None:
-        audit.record_denied(current_user, permission=P, object_type="screening_result", object_id=result_uuid[:64])
-        abort(404)
+        deny_404(current_user, permission=P, object_type="screening_result", object_id=result_uuid,
+                 school_of=select(ScreeningResult.school_id).where(ScreeningResult.uuid == result_uuid))
     body = json.dumps(services.export_fhir(actor=current_user, result=result), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/fhir+json", headers={
-        "Content-Disposition": f'attachment; filename="QuestionnaireResponse-{result.uuid}.json"'})
+        "Content-Disposition": f'attachment; filename="QuestionnaireResponse-{result.uuid}.json"',
+        "Content-Security-Policy": DOWNLOAD_CSP})
