@@ -114,8 +114,10 @@ class BaseConfig:
     # --- screening alerts and one-time codes (issue 4) ------------------------------
     #: Deadline to acknowledge an alert, by severity: a timedelta after it was raised, or
     #: "end_of_school_day" (SENIM_SCHOOL_DAY_ENDS local time; after hours: the next day's end).
+    #: An acute alert is in front of the psychologist at once (inbox, menu count, e-mail); it counts as overdue and
+    #: goes to the administration only after these minutes without an acknowledgement.
     SENIM_ALERT_DEADLINES: dict = {
-        "acute": timedelta(0), "urgent": "end_of_school_day", "routine": timedelta(days=7),
+        "acute": timedelta(minutes=15), "urgent": "end_of_school_day", "routine": timedelta(days=7),
     }
     SENIM_SCHOOL_DAY_ENDS = "18:00"
     #: Wrong one-time codes within SENIM_LOCKOUT_WINDOW before /s refuses further tries: per browser, and per

@@ -1,14 +1,16 @@
 """Class teacher's view: the teacher's classes and one summary flag per pupil.
 
-A teacher sees a colour, a short text and a next step ("talk to the school psychologist"), never the
-instrument, the score, the notes or any registry status (security.md §7 A3). Templates get
-:class:`FlagRow` summaries, not :class:`~app.core.models.Pupil` objects.
+A teacher sees one kind of flag, "talk to the school psychologist", with the date it went up, never the
+instrument, the score, the severity, the notes or any registry status (security.md §7 A3; issue 9: a red flag
+for acute and urgent alerts told the teacher more than that). Templates get :class:`FlagRow` summaries, not
+:class:`~app.core.models.Pupil` objects.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -34,20 +36,23 @@ class FlagColour(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Flag:
-    """What a class teacher may know about a pupil: a colour, a short text and the next step."""
+    """What a class teacher may know about a pupil: a colour, a short text, the next step and since when."""
 
     colour: FlagColour
     text: str | LazyString
     next_step: str | LazyString | None = None
+    since: date | None = None
 
 
 #: No flag: nothing for the teacher to do.
 NO_FLAG = Flag(FlagColour.GREY, _l("No flag"), None)
-#: Texts for the screening module to use, so that teachers always read the same wording.
-ATTENTION_FLAG = Flag(FlagColour.AMBER, _l("Needs attention"),
-                      _l("Talk to the school psychologist"))
-URGENT_FLAG = Flag(FlagColour.RED, _l("Please contact the psychologist today"),
-                   _l("Talk to the school psychologist today"))
+#: The one flag a teacher sees, whatever raised it and however serious: the psychologist says the rest in person.
+TALK_FLAG = Flag(FlagColour.AMBER, _l("Talk to the psychologist"), _l("Talk to the school psychologist"))
+
+
+def talk_flag(since: date) -> Flag:
+    """The flag, dated."""
+    return replace(TALK_FLAG, since=since)
 
 
 @dataclass(frozen=True)
@@ -61,25 +66,19 @@ class FlagRow:
 def flags_for_class(school_class: SchoolClass) -> dict[int, Flag]:
     """The flag of each pupil of ``school_class`` (pupil id -> flag); pupils without one get :data:`NO_FLAG`.
 
-    From screening alerts not yet resolved by the psychologist: an acute or urgent one gives
-    :data:`URGENT_FLAG`, a routine one :data:`ATTENTION_FLAG`. Only these fixed texts reach the teacher:
-    never an instrument name, a score, a note or a registry status. (The monitoring module will add
-    its own source here.)
+    A pupil with anything open for the psychologist (each source below gives the date it began) gets
+    :func:`talk_flag` with the earliest date. Only that fixed text reaches the teacher: never an instrument name,
+    a score, a severity, a note or a registry status. Sources: open screening alerts (the monitoring module adds
+    its own here).
     """
-    from app.screening.models import Alert
+    from app.screening.alerts import open_alert_dates
 
-    rows = db.session.execute(
-        select(Alert.pupil_id, Alert.severity)
-        .join(Pupil, Pupil.id == Alert.pupil_id)
-        .where(Pupil.class_id == school_class.id, Alert.resolved_at.is_(None))
-    ).all()
-    flags: dict[int, Flag] = {}
-    for pupil_id, severity in rows:
-        if severity in ("acute", "urgent"):
-            flags[pupil_id] = URGENT_FLAG
-        else:
-            flags.setdefault(pupil_id, ATTENTION_FLAG)
-    return flags
+    pupil_ids = db.session.execute(select(Pupil.id).where(Pupil.class_id == school_class.id)).scalars().all()
+    since: dict[int, date] = {}
+    for source in (open_alert_dates,):
+        for pupil_id, day in source(pupil_ids=pupil_ids).items():
+            since[pupil_id] = min(day, since.get(pupil_id, day))
+    return {pupil_id: talk_flag(day) for pupil_id, day in since.items()}
 
 
 def teacher_classes(*, actor: User) -> list[SchoolClass]:

@@ -106,6 +106,8 @@ class AuditAction(enum.StrEnum):
     SCREENING_RESULT_READ = "screening:result:read"
     SCREENING_RESULT_EXPORT = "screening:result:export"
     ALERT_RAISED = "screening:alert:raised"
+    #: A later, more severe rule of the same sitting raised the severity of an open alert.
+    ALERT_UPGRADED = "screening:alert:upgraded"
     ALERT_ACKNOWLEDGED = "screening:alert:acknowledged"
     ALERT_RESOLVED = "screening:alert:resolved"
     ALERT_ESCALATED = "screening:alert:escalated"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+import flask_babel
 from babel import Locale, negotiate_locale
 from flask import current_app, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -46,3 +50,31 @@ def select_timezone() -> str:
 def language_choices() -> list[tuple[str, str]]:
     """(code, native name) of every interface language."""
     return [(code, LANGUAGE_NAMES.get(code) or Locale.parse(code).display_name or code) for code in _available()]
+
+
+#: "short" dates in each language: the same full-year pattern in Kazakh and Russian (CLDR gives Kazakh a
+#: two-digit year), and an unambiguous one in English.
+SHORT_DATE = {"kk": "dd.MM.yyyy", "ru": "dd.MM.yyyy", "en": "d MMM yyyy"}
+
+
+def _pattern(format: str | None, time: bool) -> str | None:
+    if format not in (None, "short"):
+        return format
+    language = str(get_locale() or "kk")
+    pattern = SHORT_DATE.get(language, SHORT_DATE["ru"])
+    return pattern + " HH:mm" if time else pattern
+
+
+def format_short_date(value: date | datetime, format: str | None = None) -> str:
+    """Jinja's ``dateformat``: "short" means :data:`SHORT_DATE` (others go to Flask-Babel as they are)."""
+    return flask_babel.format_date(value, _pattern(format, time=False))
+
+
+def format_short_datetime(value: datetime, format: str | None = None) -> str:
+    """Jinja's ``datetimeformat``: "short" means :data:`SHORT_DATE` and the time (24-hour)."""
+    return flask_babel.format_datetime(value, _pattern(format, time=True))
+
+
+def ago(value: datetime, now: datetime | None = None) -> str:
+    """How long ago, in words of the interface language ("26 minutes ago", "26 минут назад")."""
+    return flask_babel.format_timedelta((now or datetime.now(UTC)) - value, add_direction=True)

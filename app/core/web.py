@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app.auth.permissions import Permission, has_permission
 from app.auth.roles import ROLE_LABELS
-from app.core.i18n import language_choices
+from app.core.i18n import ago, format_short_date, format_short_datetime, language_choices
 
 #: Main navigation: (endpoint, label, permission). Shown only to users holding the permission.
 NAVIGATION: list[tuple[str, Any, Permission]] = [
@@ -62,5 +62,8 @@ def _context() -> dict[str, Any]:
 
 
 def register(app: Flask) -> None:
-    """Install the context processor."""
+    """Install the context processor and the date filters."""
     app.context_processor(_context)
+    app.jinja_env.filters["dateformat"] = format_short_date
+    app.jinja_env.filters["datetimeformat"] = format_short_datetime
+    app.jinja_env.filters["ago"] = ago

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from flask import current_app
+from sqlalchemy import select
 
 from app.auth.models import RoleAssignment, User
 from app.auth.permissions import Permission, school_scope
@@ -15,12 +17,16 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import School, utcnow
 from app.extensions import db
-from app.screening.models import Alert
+from app.screening.models import Alert, pupil_ref
 from app.screening.notify import queue_locked_psychologist, queue_overdue
 
 #: Alert severities, most urgent first.
 SEVERITIES = ("acute", "urgent", "routine")
-_SEVERITY_ORDER = case({"acute": 0, "urgent": 1}, value=Alert.severity, else_=2)
+
+
+def _by_urgency(alerts: Iterable[Alert]) -> list[Alert]:
+    """Most severe first, then oldest first (severity and time are in the encrypted details: sorted here)."""
+    return sorted(alerts, key=lambda a: (SEVERITIES.index(a.severity), a.raised_at, a.id))
 
 
 class AlertNotAcknowledged(ValueError):
@@ -34,10 +40,8 @@ def _scoped(actor: User, permission: Permission):
 
 def open_alerts(*, actor: User) -> list[Alert]:
     """Unresolved alerts of the actor's schools, most severe and oldest first; audited."""
-    alerts = list(db.session.execute(
-        _scoped(actor, Permission.SCREENING_ALERTS).where(Alert.resolved_at.is_(None))
-        .order_by(_SEVERITY_ORDER, Alert.raised_at)
-    ).scalars())
+    alerts = _by_urgency(db.session.execute(
+        _scoped(actor, Permission.SCREENING_ALERTS).where(Alert.resolved_at.is_(None))).scalars())
     audit.record_read(actor, AuditAction.ALERT_LIST_READ, details={"count": len(alerts)})
     return alerts
 
@@ -52,8 +56,8 @@ def acknowledge(*, actor: User, alert: Alert) -> Alert:
     """Record that a psychologist has taken the alert on (idempotent)."""
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by_id = utcnow(), actor.id
-        audit.record(actor, AuditAction.ALERT_ACKNOWLEDGED, school_id=alert.school_id, pupil_id=alert.pupil_id,
-                     object_type="alert", object_id=alert.uuid, details={"rule": alert.rule_id})
+        audit.record(actor, AuditAction.ALERT_ACKNOWLEDGED, school_id=alert.school_id,
+                     object_type="alert", object_id=alert.uuid)
         db.session.commit()
     return alert
 
@@ -66,8 +70,8 @@ def resolve(*, actor: User, alert: Alert, note: str) -> Alert:
         raise ValueError("a resolution note is required")
     alert.resolved_at, alert.resolved_by_id = utcnow(), actor.id
     alert.resolution_note = note.strip()
-    audit.record(actor, AuditAction.ALERT_RESOLVED, school_id=alert.school_id, pupil_id=alert.pupil_id,
-                 object_type="alert", object_id=alert.uuid, details={"rule": alert.rule_id})
+    audit.record(actor, AuditAction.ALERT_RESOLVED, school_id=alert.school_id,
+                 object_type="alert", object_id=alert.uuid)
     db.session.commit()
     return alert
 
@@ -78,11 +82,28 @@ def open_alert_counts(*, school_ids: Iterable[int]) -> dict[str, int]:
     ids = list(school_ids)
     if not ids:
         return counts
-    rows = db.session.execute(select(Alert.severity, func.count()).where(
-        Alert.school_id.in_(ids), Alert.resolved_at.is_(None)).group_by(Alert.severity))
-    for severity, count in rows:
-        counts[severity] = counts.get(severity, 0) + count
+    for alert in db.session.execute(select(Alert).where(
+            Alert.school_id.in_(ids), Alert.resolved_at.is_(None))).scalars():
+        counts[alert.severity] += 1  # the severity is encrypted: a school's open alerts are few
     return counts
+
+
+def open_alerts_by_pupil(*, pupil_ids: Iterable[int]) -> dict[int, list[Alert]]:
+    """Unresolved alerts of these pupils (one query by their keyed references), by pupil id."""
+    refs = {pupil_ref(pid): pid for pid in pupil_ids}
+    found: dict[int, list[Alert]] = {}
+    if refs:
+        for alert in db.session.execute(select(Alert).where(
+                Alert.pupil_ref.in_(list(refs)), Alert.resolved_at.is_(None))).scalars():
+            found.setdefault(refs[alert.pupil_ref], []).append(alert)
+    return found
+
+
+def open_alert_dates(*, pupil_ids: Iterable[int]) -> dict[int, date]:
+    """For class teachers' flags: the day each pupil's earliest open alert was raised (local date), nothing else."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return {pid: min(a.raised_at for a in alerts).astimezone(zone).date()
+            for pid, alerts in open_alerts_by_pupil(pupil_ids=pupil_ids).items()}
 
 
 def locked_psychologists(*, school_id: int) -> list[User]:
@@ -120,11 +141,9 @@ account_locked.connect(_psychologist_locked)
 
 def escalated_alerts(*, actor: User) -> list[Alert]:
     """Escalated, still unacknowledged alerts of the director's school (no answers are shown)."""
-    return list(db.session.execute(
+    return _by_urgency(db.session.execute(
         _scoped(actor, Permission.SCREENING_ESCALATIONS)
-        .where(Alert.escalated_at.is_not(None), Alert.resolved_at.is_(None))
-        .order_by(_SEVERITY_ORDER, Alert.raised_at)
-    ).scalars())
+        .where(Alert.escalated_at.is_not(None), Alert.resolved_at.is_(None))).scalars())
 
 
 def escalate_overdue(now: datetime | None = None) -> int:
@@ -137,8 +156,8 @@ def escalate_overdue(now: datetime | None = None) -> int:
     for alert in overdue:
         alert.escalated_at = now
         by_school[alert.school_id] = by_school.get(alert.school_id, 0) + 1
-        audit.record(None, AuditAction.ALERT_ESCALATED, school_id=alert.school_id, pupil_id=alert.pupil_id,
-                     object_type="alert", object_id=alert.uuid, details={"rule": alert.rule_id})
+        audit.record(None, AuditAction.ALERT_ESCALATED, school_id=alert.school_id,
+                     object_type="alert", object_id=alert.uuid)
     for school_id, count in by_school.items():  # queued in the same transaction, sent after it (outbox)
         queue_overdue(school_id=school_id, count=count)
     db.session.commit()

@@ -1,20 +1,33 @@
 """Screening workflow records: campaigns, pupils' sessions (one-time codes), results and alerts.
 
-Answers, scores and drafts are encrypted at rest (AES-GCM bound to table, column and row uuid);
-the only plaintext outcome is a coarse flag level (0-3) for class-teacher flags and aggregates.
+Answers, scores, drafts and alert details are encrypted at rest (AES-GCM bound to table, column and row uuid).
+No outcome is in plaintext: results carry no flag level, and an alert reaches its pupil only through a keyed
+reference (issue 9 case 3), so a stolen database or backup cannot tell who screened at risk.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, ForeignKey, LargeBinary, SmallInteger, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.encryption import Encrypted
+from app.core.encryption import Encrypted, blind_index
 from app.core.models import new_uuid, utcnow
 from app.extensions import Model, db
 
@@ -36,7 +49,7 @@ class SessionStatus(enum.StrEnum):
 
 
 class FlagLevel(enum.IntEnum):
-    """Coarse, plaintext outcome for class-teacher flags and aggregates (no scores)."""
+    """Coarse outcome of a result (its most severe alert), derived from the encrypted scores."""
 
     NONE = 0     # nothing raised
     ROUTINE = 1  # a psychologist review is queued
@@ -149,15 +162,25 @@ class ScreeningResult(Model):
     #: Sensitive (mental health): AES-GCM ciphertexts of the answers and of the scores (JSON).
     answers_ct: Mapped[bytes] = mapped_column(LargeBinary)
     scores_ct: Mapped[bytes] = mapped_column(LargeBinary)
-    #: Coarse plaintext outcome (FlagLevel) for class-teacher flags and aggregates.
-    flag_level: Mapped[int] = mapped_column(SmallInteger, default=0)
     completed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     answers_json = Encrypted("answers_ct")
     scores_json = Encrypted("scores_ct")
 
     pupil: Mapped[Pupil] = relationship()
-    alerts: Mapped[list[Alert]] = relationship(back_populates="result")
+
+    @property
+    def flag_level(self) -> FlagLevel:
+        """The most severe alert this result raised (from the encrypted scores)."""
+        levels = {"acute": FlagLevel.ACUTE, "urgent": FlagLevel.URGENT, "routine": FlagLevel.ROUTINE}
+        return max((levels.get(a["severity"], FlagLevel.NONE) for a in self.scores.get("alerts", ())),
+                   default=FlagLevel.NONE)
+
+    @property
+    def alerts(self) -> list[Alert]:
+        """The alerts that belong to this result (found through the pupil's keyed reference)."""
+        candidates = db.session.execute(select(Alert).where(Alert.pupil_ref == pupil_ref(self.pupil_id))).scalars()
+        return [a for a in candidates if a.result_id == self.id]
 
     @property
     def instrument_ref(self) -> str:
@@ -176,24 +199,32 @@ class ScreeningResult(Model):
         return f"<ScreeningResult {self.id}>"
 
 
+def pupil_ref(pupil_id: int) -> bytes:
+    """Keyed reference to a pupil for outcome rows (alerts): lookups work, but without the key a stolen database
+    cannot tell which pupil an alert is about (issue 9 case 3)."""
+    return blind_index(str(pupil_id), scope="alert-pupil")
+
+
 class Alert(Model):
-    """A critical answer that needs an adult. Immutable except for acknowledge / resolve / escalate."""
+    """An answer that needs an adult. One alert per sitting (session) or paper form: a later, more severe rule
+    upgrades it. Immutable otherwise, except for acknowledge / resolve / escalate.
+
+    Nothing in plaintext links the alert to a pupil or tells its outcome: the pupil is a keyed reference
+    (:func:`pupil_ref`) and the pupil, session, result, instrument, rules, severity and time raised are in the
+    encrypted :attr:`details`. Plaintext is what the inbox and the escalation job query by: the school, the
+    deadline (rounded up to five minutes, the escalation job's step) and the psychologists' actions.
+    """
 
     __tablename__ = "screening_alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
-    #: The result it came from (None while raised from an answer of a session still in progress).
-    result_id: Mapped[int | None] = mapped_column(ForeignKey("screening_results.id"), index=True)
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("screening_sessions.id"), index=True)
-    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    instrument_ref: Mapped[str] = mapped_column(String(64))
-    rule_id: Mapped[str] = mapped_column(String(64))
-    #: acute | urgent | routine
-    severity: Mapped[str] = mapped_column(String(8), index=True)
-    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: When someone must have acknowledged it (from severity: SENIM_ALERT_DEADLINES).
+    #: Keyed HMAC of the pupil's id (pupil_ref): finds a pupil's or a class's alerts; reveals nothing alone.
+    pupil_ref: Mapped[bytes] = mapped_column(LargeBinary(16), index=True)
+    #: Sensitive (mental health): AES-GCM ciphertext of the JSON details (see :class:`AlertDetails`).
+    details_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    #: When someone must have acknowledged it (from severity: SENIM_ALERT_DEADLINES), rounded up to 5 minutes.
     due_at: Mapped[datetime] = mapped_column(index=True)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -204,12 +235,40 @@ class Alert(Model):
     #: Set when the alert passed its deadline unacknowledged and went to the administration.
     escalated_at: Mapped[datetime | None]
 
+    details_json = Encrypted("details_ct")
     resolution_note = Encrypted("resolution_note_ct")
 
-    result: Mapped[ScreeningResult | None] = relationship(back_populates="alerts")
-    pupil: Mapped[Pupil] = relationship()
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    @property
+    def details(self) -> AlertDetails:
+        """The decrypted details (cached until they change)."""
+        cached = self.__dict__.get("_details")
+        if cached is None or cached[0] is not self.details_ct:
+            cached = (self.details_ct, AlertDetails.from_json(self.details_json))
+            self.__dict__["_details"] = cached
+        return cached[1]
+
+    @details.setter
+    def details(self, value: AlertDetails) -> None:
+        self.details_json = value.to_json()
+        self.pupil_ref = pupil_ref(value.pupil_id)
+
+    # The details under the names the rest of the code reads.
+    pupil_id = property(lambda self: self.details.pupil_id)
+    session_id = property(lambda self: self.details.session_id)
+    result_id = property(lambda self: self.details.result_id)
+    instrument_ref = property(lambda self: self.details.instrument_ref)
+    severity = property(lambda self: self.details.severity)
+    rule_id = property(lambda self: self.details.rules[0])
+    raised_at = property(lambda self: self.details.raised_at)
+
+    @property
+    def pupil(self) -> Pupil:
+        from app.core.models import Pupil
+
+        return db.session.get_one(Pupil, self.pupil_id)
 
     def is_overdue(self, now: datetime) -> bool:
         """Past its deadline and not yet acknowledged."""
@@ -217,6 +276,39 @@ class Alert(Model):
 
     def __repr__(self) -> str:
         return f"<Alert {self.id}>"
+
+
+@dataclass(frozen=True)
+class AlertDetails:
+    """What an alert is about; stored encrypted (Alert.details_ct)."""
+
+    pupil_id: int
+    school_id: int
+    instrument_ref: str
+    #: acute | urgent | routine: the most severe of the rules.
+    severity: str
+    #: Rule ids that fired, the one that set the severity first.
+    rules: tuple[str, ...]
+    raised_at: datetime
+    session_id: int | None = None
+    result_id: int | None = None
+    #: True when a threshold was reached by the answered items alone (the total itself is missing).
+    partial: bool = False
+    #: Earlier severities of this alert, as (severity, rule, time) when a more severe rule upgraded it.
+    history: tuple[tuple[str, str, str], ...] = ()
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["raised_at"] = self.raised_at.isoformat()
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> AlertDetails:
+        data = json.loads(text)
+        data["raised_at"] = datetime.fromisoformat(data["raised_at"])
+        data["rules"] = tuple(data["rules"])
+        data["history"] = tuple(tuple(h) for h in data.get("history", ()))
+        return cls(**data)
 
 
 class LocalInstrument(Model):

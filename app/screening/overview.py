@@ -25,8 +25,8 @@ from app.core.audit import AuditAction
 from app.core.models import Pupil, SchoolClass, utcnow
 from app.extensions import db
 from app.screening import labels
+from app.screening.alerts import open_alerts_by_pupil
 from app.screening.models import (
-    Alert,
     Campaign,
     FlagLevel,
     ScreeningResult,
@@ -150,7 +150,7 @@ def summarise(result: ScreeningResult) -> LatestResult:
     """The worst band of a result (decrypts its scores) combined with its plaintext flag level."""
     bands = {k: v for k, v in result.scores.get("bands", {}).items() if v is not None}
     order = _band_order(result, bands)
-    colour = _FLAG_COLOURS.get(FlagLevel(result.flag_level), FlagColour.GREY)
+    colour = _FLAG_COLOURS.get(result.flag_level, FlagColour.GREY)
     if not order:
         return LatestResult(result.instrument_id, result.completed_at, _l("Not scorable"), colour)
     # The worst band; on a tie the one the instrument declares first.
@@ -182,10 +182,7 @@ def _latest_results(pupil_ids: list[int]) -> list[ScreeningResult]:
 
 
 def _open_alert_counts(pupil_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Alert.pupil_id, func.count(Alert.id))
-        .where(Alert.pupil_id.in_(pupil_ids), Alert.resolved_at.is_(None)).group_by(Alert.pupil_id))
-    return {pupil_id: count for pupil_id, count in rows}
+    return {pid: len(found) for pid, found in open_alerts_by_pupil(pupil_ids=pupil_ids).items()}
 
 
 def _campaigns(school_class: SchoolClass) -> list[CampaignChoice]:
@@ -282,8 +279,12 @@ def class_list(*, actor: User) -> list[ClassCounts]:
     screened = dict(db.session.execute(
         select(Pupil.class_id, func.count(func.distinct(ScreeningResult.pupil_id)))
         .join(ScreeningResult, ScreeningResult.pupil_id == Pupil.id).where(*scope).group_by(Pupil.class_id)).all())
-    alerts = dict(db.session.execute(
-        select(Pupil.class_id, func.count(Alert.id)).join(Alert, Alert.pupil_id == Pupil.id)
-        .where(*scope, Alert.resolved_at.is_(None)).group_by(Pupil.class_id)).all())
+    # Alerts reach their pupils only through keyed references: count a school's open alerts in Python.
+    class_of = dict(db.session.execute(select(Pupil.id, Pupil.class_id).where(*scope)).all())
+    alerts: dict[int, int] = {}
+    for pupil_id, found in open_alerts_by_pupil(pupil_ids=list(class_of)).items():
+        class_id = class_of[pupil_id]
+        if class_id is not None:
+            alerts[class_id] = alerts.get(class_id, 0) + len(found)
     return [ClassCounts(c.id, c.label, c.school_year_label, pupils.get(c.id, 0), screened.get(c.id, 0),
                         alerts.get(c.id, 0)) for c in classes]

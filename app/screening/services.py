@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,15 @@ from app.core.models import Pupil, age_on, utcnow
 from app.extensions import db
 from app.screening import notify
 from app.screening.instruments import Instrument, InstrumentRegistry, load_registry
-from app.screening.models import Alert, FlagLevel, ScreeningResult, ScreeningSession, SessionStatus
+from app.screening.models import (
+    Alert,
+    AlertDetails,
+    FlagLevel,
+    ScreeningResult,
+    ScreeningSession,
+    SessionStatus,
+    pupil_ref,
+)
 from app.screening.rules import Severity
 from app.screening.scoring import Alert as RuleAlert
 from app.screening.scoring import ScoreResult, check_answers, score
@@ -77,45 +86,95 @@ def alert_due_at(severity: str, raised_at: datetime) -> datetime:
 
 
 def flag_level(result: ScoreResult) -> FlagLevel:
-    """Coarse outcome for class teachers and aggregates: the highest alert severity."""
+    """Coarse outcome: the highest alert severity."""
     return max((_SEVERITY_FLAG[a.severity] for a in result.alerts), default=FlagLevel.NONE)
+
+
+#: Severities by urgency, for upgrading an alert.
+SEVERITY_RANK = {"routine": 0, "urgent": 1, "acute": 2}
+#: Deadlines are stored rounded up to this step (the escalation job's period), so that a deadline does not give
+#: away the second an answer was saved.
+DEADLINE_STEP = timedelta(minutes=5)
+
+
+def _round_up(moment: datetime) -> datetime:
+    step = int(DEADLINE_STEP.total_seconds())
+    seconds = int(moment.timestamp())
+    rounded = -(-seconds // step) * step
+    return datetime.fromtimestamp(rounded, tz=moment.tzinfo)
+
+
+def open_alerts_of_pupil(pupil_id: int) -> list[Alert]:
+    """The pupil's unresolved alerts (found by the keyed reference)."""
+    return list(db.session.execute(select(Alert).where(
+        Alert.pupil_ref == pupil_ref(pupil_id), Alert.resolved_at.is_(None))).scalars())
+
+
+def _ordered(rule_alerts: tuple[RuleAlert, ...]) -> list[RuleAlert]:
+    return sorted(rule_alerts, key=lambda a: -SEVERITY_RANK[str(a.severity)])
 
 
 def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pupil_id: int, school_id: int,
                   instrument_ref: str, session_id: int | None, result: ScreeningResult | None,
-                  audit_lane: int | None = None) -> list[Alert]:
-    """Add an Alert row per fired rule not already raised for this session (same transaction)."""
+                  audit_lane: int | None = None, partial: frozenset[str] = frozenset()) -> list[Alert]:
+    """Raise, upgrade or extend the sitting's alert for the fired rules (same transaction); returns the alerts
+    that need attention now (new, or upgraded to a higher severity).
+
+    One open alert per sitting: a more severe rule that fires later (ASQ question 5 after question 1, or an
+    abandoned ASQ at close-expired) upgrades it, asks for a new acknowledgement and keeps the earlier severity in
+    its history; a rule as severe or less is added to its rules. ``partial``: rules that fired on the answered
+    items alone.
+    """
     if not rule_alerts and result is None:
         return []  # nothing fired and no result to attach earlier alerts to: no query
-    existing: dict[str, Alert] = {}
+    sitting: list[Alert] = []
     if session_id is not None:
-        existing = {a.rule_id: a for a in db.session.execute(
-            select(Alert).where(Alert.session_id == session_id)).scalars()}
+        sitting = [a for a in db.session.execute(select(Alert).where(Alert.pupil_ref == pupil_ref(pupil_id)))
+                   .scalars() if a.session_id == session_id]
+    current = next((a for a in sitting if a.resolved_at is None), None)
     raised: list[Alert] = []
+    upgraded: set[int] = set()  # id() of the alerts upgraded (not new) in this call
     now = utcnow()
-    for fired in rule_alerts:
-        alert = existing.get(fired.rule)
-        if alert is None:
-            alert = Alert(pupil_id=pupil_id, school_id=school_id, instrument_ref=instrument_ref,
-                          rule_id=fired.rule, severity=str(fired.severity), raised_at=now,
-                          due_at=alert_due_at(str(fired.severity), now), session_id=session_id)
-            db.session.add(alert)
-            raised.append(alert)
-        if result is not None:
-            alert.result_id = result.id
+    fired = _ordered(rule_alerts)
+    if fired:
+        top, rules = str(fired[0].severity), tuple(a.rule for a in fired)
+        if current is None:
+            current = Alert(school_id=school_id, due_at=_round_up(alert_due_at(top, now)))
+            current.details = AlertDetails(
+                pupil_id=pupil_id, school_id=school_id, instrument_ref=instrument_ref, severity=top, rules=rules,
+                raised_at=now, session_id=session_id, result_id=result.id if result is not None else None,
+                partial=bool(partial & set(rules)))
+            db.session.add(current)
+            sitting.append(current)
+            raised.append(current)
+        else:
+            before = current.details
+            new_rules = tuple(r for r in rules if r not in before.rules)
+            if SEVERITY_RANK[top] > SEVERITY_RANK[before.severity]:
+                ordered = (fired[0].rule, *(r for r in before.rules + new_rules if r != fired[0].rule))
+                current.details = replace(
+                    before, severity=top, rules=ordered, partial=before.partial or bool(partial & set(new_rules)),
+                    history=(*before.history, (before.severity, before.rules[0], now.isoformat())))
+                current.due_at = min(current.due_at, _round_up(alert_due_at(top, now)))
+                current.acknowledged_at, current.acknowledged_by_id = None, None  # a new acknowledgement is needed
+                raised.append(current)
+                upgraded.add(id(current))
+            elif new_rules:
+                current.details = replace(before, rules=before.rules + new_rules,
+                                          partial=before.partial or bool(partial & set(new_rules)))
     if raised:
         db.session.flush()
         # Same transaction: a committed alert always has its e-mail queued. Before the audit entries, whose
         # chain head stays locked until the COMMIT; sent after it, outside the request (app/core/mail.py).
         notify.queue_raised(school_id=school_id, severities=[alert.severity for alert in raised])
     for alert in raised:
-        audit.record(actor, AuditAction.ALERT_RAISED, school_id=school_id, pupil_id=pupil_id,
-                     object_type="alert", object_id=alert.uuid,
-                     details={"rule": alert.rule_id, "severity": alert.severity, "instrument": instrument_ref},
-                     lane=audit_lane)
+        # No pupil, rule or severity in the audit row: the alert's details say that, encrypted (issue 9 case 3).
+        audit.record(actor, AuditAction.ALERT_UPGRADED if id(alert) in upgraded else AuditAction.ALERT_RAISED,
+                     school_id=school_id, object_type="alert", object_id=alert.uuid, lane=audit_lane)
     if result is not None:  # alerts raised earlier from answers belong to the result too
-        for alert in existing.values():
-            alert.result_id = result.id
+        for alert in sitting:
+            if alert.result_id != result.id:
+                alert.details = replace(alert.details, result_id=result.id)
     return raised
 
 
@@ -222,7 +281,7 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
             text_version=texts.text_version, text_status=texts.status,
             mode="online" if session is not None else "paper",
             entered_by_id=actor.id if actor is not None and session is None else None,
-            age=age, flag_level=int(flag_level(scored)), completed_at=now,
+            age=age, completed_at=now,
         )
         result.answers_json = json.dumps(checked, sort_keys=True)
         result.scores_json = json.dumps(scored.as_dict(), sort_keys=True)
@@ -236,8 +295,7 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
                       result=result)
         audit.record(actor, AuditAction.SCREENING_SUBMIT, school_id=pupil.school_id, pupil_id=pupil.id,
                      object_type="screening_result", object_id=result.uuid,
-                     details={"instrument": instrument.ref, "language": language, "mode": result.mode,
-                              "alerts": [a.rule for a in scored.alerts]})
+                     details={"instrument": instrument.ref, "language": language, "mode": result.mode})
         db.session.commit()
     except Exception:
         db.session.rollback()

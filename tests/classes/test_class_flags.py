@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 
@@ -99,10 +102,10 @@ def test_flag_hook_defaults_to_no_flag(app_ctx, world):
 
 
 def test_flags_from_the_hook_are_rendered(client, world, monkeypatch):
-    monkeypatch.setattr(services, "flags_for_class", lambda c: {world.p1.id: services.ATTENTION_FLAG})
+    monkeypatch.setattr(services, "flags_for_class", lambda c: {world.p1.id: services.talk_flag(date(2026, 3, 9))})
     login(client, world.t7a)
     body = client.get(f"/class/{world.c7a.id}/flags").get_data(as_text=True)
-    assert "flag--amber" in body
+    assert "flag--amber" in body and "09.03.2026" in body
 
 
 def test_open_screening_alert_flags_the_pupil_until_resolved(client, world):
@@ -112,11 +115,12 @@ def test_open_screening_alert_flags_the_pupil_until_resolved(client, world):
 
     result = screening.submit_result(actor=world.psy1, session=None, answers=ACUTE_ASQ, pupil=world.p1,
                                      instrument=screening.instrument_for(ASQ), language="kk")
-    assert services.flags_for_class(world.c7a) == {world.p1.id: services.URGENT_FLAG}
+    today = utcnow().astimezone(ZoneInfo("Asia/Almaty")).date()
+    assert services.flags_for_class(world.c7a) == {world.p1.id: services.talk_flag(today)}
     assert services.flags_for_class(world.c8b) == {}
     login(client, world.t7a)
     body = client.get(f"/class/{world.c7a.id}/flags").get_data(as_text=True)
-    assert "flag--red" in body and "ASQ" not in body and "asq" not in body
+    assert "flag--amber" in body and "flag--red" not in body and "ASQ" not in body and "asq" not in body
     for alert in result.alerts:
         alert.resolved_at = utcnow()
     db.session.commit()

@@ -109,7 +109,7 @@ def test_urgent_alert_says_today(smtp, world):
 
 def test_routine_alert_queues_no_mail(smtp, world):
     services.submit_result(actor=None, session=_session(world), answers={"q1": 0, "q2": 0, "q3": 0})
-    assert db.session.execute(select(Alert.severity)).scalars().all() == ["routine"]
+    assert [a.severity for a in db.session.execute(select(Alert)).scalars()] == ["routine"]
     assert _outbox() == []
 
 

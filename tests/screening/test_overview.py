@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -213,7 +214,9 @@ def test_summary_takes_the_worse_of_band_and_alert(world):
     result = _paper(world, world.p1, "asq@1.0", NEGATIVE_ASQ)
     assert summarise(result).colour == FlagColour.GREEN
     result = db.session.get(ScreeningResult, result.id)
-    result.flag_level = 2  # an urgent alert on a result whose band reads negative
+    scores = result.scores
+    scores["alerts"] = [{"rule": "x", "severity": "urgent"}]  # an urgent alert on a result whose band reads negative
+    result.scores_json = json.dumps(scores)
     assert summarise(result).colour == FlagColour.RED
 
 

@@ -27,8 +27,9 @@ def test_overdue_alert_escalates_emails_and_shows_to_director(client, world, app
     camp = campaign(world.psy1, world.s1, [world.c7a])
     services.submit_result(actor=None, session=session_with_code(camp, world.p1, language="ru"), answers=ACUTE_ASQ)
     with FakeSMTP().running(app_ctx) as relay:
-        assert escalate_overdue(utcnow() + timedelta(minutes=1)) == 1
-        assert escalate_overdue(utcnow() + timedelta(minutes=2)) == 0  # once only
+        assert escalate_overdue(utcnow() + timedelta(minutes=1)) == 0  # an acute alert gets its minutes
+        assert escalate_overdue(utcnow() + timedelta(minutes=21)) == 1
+        assert escalate_overdue(utcnow() + timedelta(minutes=22)) == 0  # once only
         (queued,) = db.session.execute(select(OutboxMessage)).scalars()  # in the escalation's transaction
         assert queued.language == "kk" and "/screening/alerts" in queued.body and queued.sent_at is None
         assert mail.deliver_due().sent == 1

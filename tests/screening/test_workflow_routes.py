@@ -161,7 +161,7 @@ def test_paper_entry_uses_same_submit(client, world):
     assert post(client, url, data).status_code == 302
     result = db.session.execute(select(ScreeningResult)).scalar_one()
     assert result.mode == "paper" and result.entered_by_id == world.psy1.id
-    assert db.session.execute(select(Alert.rule_id)).scalar_one() == "asq.acute"
+    assert db.session.execute(select(Alert)).scalar_one().rule_id == "asq.acute"
     bad = post(client, url, {"item_q1": "7"})
     assert bad.status_code == 200
     assert client.get(f"/screening/paper/{world.p2.uuid}?instrument=asq@1.0&language=ru").status_code == 302

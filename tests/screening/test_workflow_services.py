@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -19,14 +21,15 @@ def _count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
-def test_critical_answer_raises_alert_in_same_commit(world):
+def test_critical_answer_raises_alert_in_same_commit(world, app):
     camp = campaign(world.psy1, world.s1, [world.c7a])
     sess = session_with_code(camp, world.p1, language="ru")
     result = services.submit_result(actor=None, session=sess, answers=ACUTE_ASQ)
     db.session.expire_all()
-    alerts = db.session.execute(select(Alert).where(Alert.result_id == result.id)).scalars().all()
+    alerts = result.alerts
     assert {a.rule_id for a in alerts} == {"asq.acute"}
-    assert alerts[0].severity == "acute" and alerts[0].due_at == alerts[0].raised_at
+    deadline = alerts[0].raised_at + app.config["SENIM_ALERT_DEADLINES"]["acute"]
+    assert alerts[0].severity == "acute" and deadline <= alerts[0].due_at < deadline + timedelta(minutes=5)
     assert result.flag_level == 3
     actions = set(db.session.execute(select(AuditEntry.action)).scalars())
     assert {str(AuditAction.SCREENING_SUBMIT), str(AuditAction.ALERT_RAISED)} <= actions
@@ -90,7 +93,7 @@ def test_alert_deadlines(app_ctx):
     from datetime import UTC, datetime
 
     noon = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 12:00 in Almaty (UTC+5)
-    assert services.alert_due_at("acute", noon) == noon
+    assert services.alert_due_at("acute", noon) == noon + timedelta(minutes=15)  # SENIM_ALERT_DEADLINES
     assert services.alert_due_at("urgent", noon) == datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
     late = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 20:00 local: next day's end
     assert services.alert_due_at("urgent", late) == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
