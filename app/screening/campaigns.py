@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from app.core.encryption import blind_index
 from app.core.models import Pupil, School, SchoolClass
 from app.extensions import db
 from app.screening.models import Campaign, ScreeningSession
-from app.screening.services import instrument_for
+from app.screening.services import instrument_for, outside_age_range
 
 #: Unambiguous characters for printed codes (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -70,6 +70,23 @@ class CampaignPupil:
     pupil: Pupil
     consented: bool
     sessions: list[ScreeningSession]
+    #: The campaign's instruments this pupil is too young or too old for (no code is issued for them).
+    out_of_age: tuple[str, ...] = ()
+
+
+def refs_outside_age(campaign: Campaign, pupil: Pupil, on: date) -> tuple[str, ...]:
+    """The campaign's instrument references whose age range excludes ``pupil`` on ``on``."""
+    age = pupil.age_on(on)
+    return tuple(ref for ref in campaign.instrument_refs if outside_age_range(instrument_for(ref), age))
+
+
+def age_range_report(campaign: Campaign, pupils: list[Pupil], on: date) -> dict[str, int]:
+    """For the planning page: per instrument reference, how many of ``pupils`` are outside its age range."""
+    counts: dict[str, int] = {}
+    for pupil in pupils:
+        for ref in refs_outside_age(campaign, pupil, on):
+            counts[ref] = counts.get(ref, 0) + 1
+    return counts
 
 
 def campaign_pupils(*, actor: User, campaign: Campaign) -> list[CampaignPupil]:
@@ -82,7 +99,9 @@ def campaign_pupils(*, actor: User, campaign: Campaign) -> list[CampaignPupil]:
     sessions: dict[int, list[ScreeningSession]] = {}
     for s in db.session.execute(select(ScreeningSession).where(ScreeningSession.campaign_id == campaign.id)).scalars():
         sessions.setdefault(s.pupil_id, []).append(s)
-    rows = [CampaignPupil(p, p.id in consented, sessions.get(p.id, [])) for p in pupils]
+    today = date.today()
+    rows = [CampaignPupil(p, p.id in consented, sessions.get(p.id, []), refs_outside_age(campaign, p, today))
+            for p in pupils]
     rows.sort(key=lambda r: (r.pupil.school_class.grade if r.pupil.school_class else 0,
                              r.pupil.school_class.letter if r.pupil.school_class else "",
                              r.pupil.last_name, r.pupil.first_name))
@@ -113,8 +132,12 @@ def issue_codes(*, actor: User, campaign: Campaign, pupils: list[Pupil]) -> list
     if missing:
         raise NoValidConsent([p.id for p in missing])
     issued = []
+    today = date.today()
     for pupil in pupils:
+        outside = refs_outside_age(campaign, pupil, today)
         for ref in campaign.instrument_refs:
+            if ref in outside:
+                continue  # refused: the instrument is not meant for this pupil's age (the campaign page says so)
             _session, code = issue_session(actor=actor, campaign=campaign, pupil=pupil, instrument_ref=ref)
             issued.append((pupil, ref, code))
     audit.record(actor, AuditAction.SCREENING_CODES_ISSUED, school_id=campaign.school_id, object_type="campaign",

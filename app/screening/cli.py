@@ -1,7 +1,7 @@
 """``flask instruments ...`` commands: score answers, print FHIR Questionnaires, validate folders.
 
-A plain :class:`click.Group` (no Flask import); the app registers it with ``app.cli.add_command``.
-Bad input prints one line on stderr and exits with status 2.
+A :class:`click.Group` (no Flask import); the app registers it with ``app.cli.add_command``.
+Bad input, usage errors included, prints one line on stderr and exits with status 2.
 """
 
 from __future__ import annotations
@@ -47,9 +47,55 @@ def _dump(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group("instruments")
+def _one_line(error: click.UsageError) -> NoReturn:
+    _fail(error.format_message().replace("\n", " "))
+
+
+class _Command(click.Command):
+    """A command whose usage errors (unknown option, missing argument, bad --age) are one line, exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            _one_line(error)
+
+
+class _Group(click.Group):
+    """The group: an unknown command is one line, exit 2, like every other bad input."""
+
+    command_class = _Command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                              list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            _one_line(error)
+
+
+@click.group("instruments", cls=_Group)
 def instruments() -> None:
     """Screening instruments: score, export and validate."""
+
+
+def answer_values(instrument: Any, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers as option values: integers as they are, and the answer codes the exported FHIR Questionnaire
+    gives (``answerOption.valueCoding.code``: the value as a string, e.g. "0" or "9", or an option's own code)."""
+    known = set(instrument.item_ids)
+    converted: dict[str, Any] = {}
+    for item_id, given in answers.items():
+        if item_id not in known or not isinstance(given, str):
+            converted[item_id] = given  # scoring names an unknown item or a wrong type
+            continue
+        item = instrument.item(item_id)
+        codes = {str(o.value): o.value for o in item.options}
+        codes |= {o.code.code: o.value for o in item.options if o.code is not None}
+        if given.strip() not in codes:
+            raise ScoringInputError(f"item {item_id!r}: {given!r} is not an answer code of this item "
+                                    f"(codes: {', '.join(sorted(codes))})")
+        converted[item_id] = codes[given.strip()]
+    return converted
 
 
 @instruments.command("score")
@@ -58,7 +104,7 @@ def instruments() -> None:
 @click.option("--version", "version", default=None, help="Instrument version (default: latest).")
 @click.option("--age", type=int, default=None, help="Pupil's age in years (for age-specific cut-offs).")
 def score_command(instrument_id: str, answers_file: Path, version: str | None, age: int | None) -> None:
-    """Score ANSWERS_FILE (JSON object: item id → option value; absent = unanswered)."""
+    """Score ANSWERS_FILE (JSON object: item id → option value or exported answer code; absent = unanswered)."""
     instrument = _get(instrument_id, version)
     try:
         answers = json.loads(answers_file.read_text(encoding="utf-8"))
@@ -69,7 +115,7 @@ def score_command(instrument_id: str, answers_file: Path, version: str | None, a
     if not isinstance(answers, dict):
         _fail(f"{answers_file} must hold a JSON object of item id → option value")
     try:
-        result = score(instrument, answers, age=age)
+        result = score(instrument, answer_values(instrument, answers), age=age)
     except ScoringInputError as exc:
         _fail(str(exc))
     _dump({"instrument": instrument.id, "version": instrument.version,

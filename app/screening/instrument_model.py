@@ -98,6 +98,8 @@ class AgeBands:
     max_age: int
     ranges: tuple[BandRange, ...]
     source: str
+    #: Who these cut-offs were derived from (an id named in app.screening.labels.POPULATION_LABELS).
+    population: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,14 +110,26 @@ class BandSet:
     ranges: tuple[BandRange, ...]
     by_age: tuple[AgeBands, ...]
     source: str
+    #: Who the default cut-offs were derived from (an id named in app.screening.labels.POPULATION_LABELS).
+    population: str | None = None
 
-    def ranges_for(self, age: int | None) -> tuple[BandRange, ...]:
-        """The cut-offs that apply at ``age`` (the default ones when no age band matches)."""
+    def group_for(self, age: int | None) -> AgeBands | None:
+        """The age group whose cut-offs apply at ``age``, or None for the default ones."""
         if age is not None:
             for group in self.by_age:
                 if group.min_age <= age <= group.max_age:
-                    return group.ranges
-        return self.ranges
+                    return group
+        return None
+
+    def ranges_for(self, age: int | None) -> tuple[BandRange, ...]:
+        """The cut-offs that apply at ``age`` (the default ones when no age band matches)."""
+        group = self.group_for(age)
+        return group.ranges if group is not None else self.ranges
+
+    def population_for(self, age: int | None) -> str | None:
+        """Who the cut-offs that apply at ``age`` were derived from."""
+        group = self.group_for(age)
+        return group.population if group is not None else self.population
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,8 @@ class Outcome:
     id: str
     rules: tuple[tuple[Condition, str], ...]  # first match wins
     source: str
+    #: Who the categories were validated in (an id named in app.screening.labels.POPULATION_LABELS).
+    population: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,9 @@ class AlertRule:
     source: str
     evaluate: str = "on_submit"  # on_answer: fire as soon as the answer is saved
     launch_instrument: str | None = None
+    #: Fire also when the scale is left empty by the missing-data rule but the answered items alone already
+    #: reach the threshold whatever the missing ones would be (the condition is one scale or band comparison).
+    partial: bool = False
 
 
 @dataclass(frozen=True)

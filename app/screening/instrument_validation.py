@@ -144,6 +144,10 @@ class _CrossChecker:
         for i, alert in enumerate(self.s["alerts"]):
             self._unique(alert["id"], seen, f"alerts[{i}].id")
             self._condition(alert["when"], f"alerts[{i}].when")
+            if alert.get("partial") and not ({"scale", "op", "value"} == set(alert["when"])
+                                             or {"band", "op", "value"} == set(alert["when"])):
+                self.err(f"alerts[{i}].partial: only a single scale or band comparison can fire on partial "
+                         "answers")
         return self.errors
 
     def _unique(self, value: str, seen: set[str], where: str) -> None:

@@ -112,17 +112,18 @@ def build_instrument(structure: Mapping[str, Any], texts: Mapping[str, Mapping[s
     )
     bands = tuple(
         BandSet(b["id"], b["scale"], b["kind"], _ranges(b["ranges"]),
-                tuple(AgeBands(g["min_age"], g["max_age"], _ranges(g["ranges"]), g["source"])
-                      for g in b.get("by_age", ())), b["source"])
+                tuple(AgeBands(g["min_age"], g["max_age"], _ranges(g["ranges"]), g["source"], g.get("population"))
+                      for g in b.get("by_age", ())), b["source"], b.get("population"))
         for b in scoring.get("bands", ())
     )
     outcomes = tuple(
-        Outcome(o["id"], tuple((parse_condition(r["when"]), r["code"]) for r in o["rules"]), o["source"])
+        Outcome(o["id"], tuple((parse_condition(r["when"]), r["code"]) for r in o["rules"]), o["source"],
+                o.get("population"))
         for o in scoring.get("outcomes", ())
     )
     alerts = tuple(
         AlertRule(a["id"], Severity(a["severity"]), parse_condition(a["when"]), a["message_key"],
-                  a["source"], a.get("evaluate", "on_submit"), a.get("launch_instrument"))
+                  a["source"], a.get("evaluate", "on_submit"), a.get("launch_instrument"), a.get("partial", False))
         for a in structure["alerts"]
     )
     lic = structure["licence"]
@@ -206,6 +207,17 @@ class InstrumentRegistry:
             return versions[version]
         active = [v for v in versions.values() if v.status == "active"] or list(versions.values())
         return max(active, key=lambda i: version_key(i.version))
+
+    def current(self) -> list[Instrument]:
+        """The version of each instrument that new campaigns and paper forms use (its latest active one).
+
+        Older versions stay loaded: results keep reading (and scoring) under the version they were taken with.
+        """
+        return [self.get(instrument_id) for instrument_id in self.ids()]
+
+    def is_current(self, instrument: Instrument) -> bool:
+        """True for the version new campaigns and paper forms use."""
+        return self.get(instrument.id) is instrument
 
     def ids(self) -> list[str]:
         """Instrument ids, sorted."""

@@ -26,6 +26,7 @@ SCALE_LABELS = {
     "externalizing": _l("Externalising"),
     # Band sets and categorical outcomes that are not named after a scale.
     "total_screen": _l("Screening cut-off"),
+    "total_screen_adolescent": _l("Adolescent screening cut-off"),
     "result": _l("Result"),
 }
 
@@ -69,14 +70,16 @@ INSTRUMENT_BAND_LABELS: dict[tuple[str, str, str], LazyString] = {
     ("gad-7", "total", "minimal_or_mild"): _l("minimal or mild anxiety symptoms"),
     ("gad-7", "total", "moderate"): _l("moderate anxiety symptoms"),
     ("gad-7", "total", "severe"): _l("severe anxiety symptoms"),
+    ("gad-7", "total_screen_adolescent", "negative"): _l("below the adolescent anxiety screening cut-off (11)"),
+    ("gad-7", "total_screen_adolescent", "positive"): _l("at or above the adolescent anxiety screening cut-off (11)"),
     # K6: Kessler 2003 (13 or more: probable serious distress); INSPQ (8 to 12: moderate distress).
     ("k6", "total", "low"): _l("low distress (no probable serious distress)"),
     ("k6", "total", "moderate"): _l("moderate distress (no probable serious distress)"),
     ("k6", "total", "high"): _l("probable serious psychological distress"),
-    # Rosenberg: descriptive ranges only, no clinical cut-off; low self-esteem is the concern.
-    ("rses", "total", "low"): _l("low self-esteem"),
-    ("rses", "total", "typical"): _l("self-esteem in the typical range"),
-    ("rses", "total", "high"): _l("high self-esteem"),
+    # Rosenberg: "There are no discrete cut-off points" (UMD): the ranges describe the score and are not a finding.
+    ("rses", "total", "low"): _l("score below 15 (a descriptive range, not a finding)"),
+    ("rses", "total", "typical"): _l("score from 15 to 25 (a descriptive range, not a finding)"),
+    ("rses", "total", "high"): _l("score of 26 or more (a descriptive range, not a finding)"),
     # WHO-5 percentage score: 50 or less poor well-being; 28 or less likely depression.
     ("who-5", "percent", "likely_depression"): _l("poor well-being, likely depression (28 or below)"),
     ("who-5", "percent", "poor_wellbeing"): _l("poor well-being (below 50)"),
@@ -102,6 +105,23 @@ _PSC17_BAND_LABELS = {
 INSTRUMENT_BAND_LABELS.update({(instrument_id, band_set, code): label
                                for instrument_id in ("psc-17-p", "psc-17-y")
                                for (band_set, code), label in _PSC17_BAND_LABELS.items()})
+
+#: Who a band set's cut-offs were derived from (instrument.yaml: ``population`` of a band set, age group or
+#: outcome). A test fails for a population id of a shipped instrument that has no name here.
+POPULATION_LABELS: dict[str, LazyString] = {
+    "peds_ed_10_21": _l("patients aged 10 to 21 in paediatric emergency departments (USA)"),
+    "adults_primary_care": _l("adults in primary care (USA)"),
+    "us_adolescents_13_17": _l("adolescents aged 13 to 17 in primary care (USA)"),
+    "nepal_adolescents_12_14": _l("adolescents aged 12 to 14 in Nepal"),
+    "nepal_adolescents_15_19": _l("adolescents aged 15 to 19 in Nepal"),
+    "adolescents_gad_clinic": _l("a clinical sample of 40 adolescents with an anxiety disorder (USA)"),
+    "adults_us_survey": _l("adults in national health surveys (USA); no cut-off established for adolescents"),
+    "adults_mixed": _l("adults, in studies reviewed by Topp et al. 2015; no cut-off established for adolescents"),
+    "us_high_school_1965": _l("high-school pupils in New York State, 1965 (descriptive only)"),
+    "us_parents_primary_care": _l("parents of children aged 4 to 16 in primary care (USA)"),
+    "parent_cutoffs_on_youth_form": _l("the parent form's cut-offs, applied to the youth form (no youth cut-offs "
+                                       "are established)"),
+}
 
 #: Validation status of an instrument's texts in one language, short enough for a phone.
 TEXT_STATUS_LABELS = {
@@ -182,6 +202,33 @@ def band_label(instrument_id: str, band_set: str, code: str, *, qualified: bool 
     generic = BAND_LABELS.get(code)
     name = str(generic) if generic is not None else _humanize(code)
     return f"{scale_label(band_set)}: {name}" if qualified else name
+
+
+def population_name(population: str) -> str:
+    """The name of a population id, for people."""
+    label = POPULATION_LABELS.get(population)
+    return str(label) if label is not None else _humanize(population)
+
+
+#: Alert severities in words.
+SEVERITY_LABELS = {"acute": _l("Acute"), "urgent": _l("Urgent"), "routine": _l("Routine")}
+
+
+def severity_label(severity: str) -> str:
+    """An alert severity in words."""
+    label = SEVERITY_LABELS.get(str(severity))
+    return str(label) if label is not None else _humanize(str(severity))
+
+
+def population_label(instrument_ref: str, band_set: str, age: int | None) -> str | None:
+    """Who the cut-offs of ``band_set`` (or an outcome) that applied at ``age`` were derived from, for people."""
+    instrument = instrument_or_none(instrument_ref)
+    if instrument is None:
+        return None
+    band = next((b for b in instrument.bands if b.id == band_set), None)
+    outcome = next((o for o in instrument.outcomes if o.id == band_set), None)
+    population = band.population_for(age) if band is not None else (outcome.population if outcome else None)
+    return population_name(population) if population is not None else None
 
 
 def text_status_label(status: str) -> str:

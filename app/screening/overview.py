@@ -51,7 +51,9 @@ BAND_COLOURS: dict[str, FlagColour] = {
 }
 #: Where a code means the opposite on one instrument (Rosenberg: low self-esteem is the concern).
 INSTRUMENT_BAND_COLOURS: dict[tuple[str, str], FlagColour] = {
-    ("rses", "low"): A, ("rses", "high"): G, ("k6", "high"): R,
+    # Rosenberg: descriptive ranges only ("no discrete cut-off points", UMD): never coloured as a finding.
+    ("rses", "low"): FlagColour.GREY, ("rses", "typical"): FlagColour.GREY, ("rses", "high"): FlagColour.GREY,
+    ("k6", "high"): R,
 }
 _FLAG_COLOURS = {FlagLevel.NONE: FlagColour.GREY, FlagLevel.ROUTINE: A, FlagLevel.URGENT: R, FlagLevel.ACUTE: R}
 

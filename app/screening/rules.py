@@ -27,7 +27,8 @@ import pandas as pd
 
 __all__ = [
     "AllOf", "Always", "AnyOf", "BandCondition", "Condition", "EvalContext", "FrameContext",
-    "ItemCondition", "Not", "Ref", "RuleError", "ScaleCondition", "Severity", "StateCondition",
+    "ItemCondition", "Not", "Ref", "RuleError", "ScaleCondition", "Severity", "StateCondition", "compare",
+    "compare_arrays",
     "evaluate", "evaluate_frame", "iter_conditions", "parse_condition",
 ]
 
@@ -49,6 +50,18 @@ _NUM_OPS: dict[str, Callable[[Any, Any], Any]] = {
     "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
 }
 ITEM_OPS = frozenset({*_NUM_OPS, "in", "not_in"})
+
+
+def compare(op: str, left: float, right: float) -> bool:
+    """``left op right`` for a numeric op (eq ne gt gte lt lte)."""
+    return bool(_NUM_OPS[op](left, right))
+
+
+def compare_arrays(op: str, left: np.ndarray, right: float) -> np.ndarray:
+    """:func:`compare` for every element (NaN compares false)."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(_NUM_OPS[op](left, right), dtype=bool)
+
 SCALE_OPS = frozenset(_NUM_OPS)
 BAND_OPS = frozenset({"eq", "ne", "in", "not_in"})
 STATES = ("answered", "unanswered", "refused", "missing")

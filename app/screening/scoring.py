@@ -7,6 +7,7 @@ values; an option marked ``refusal`` counts as an answer for alert rules but as 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -16,15 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.screening.instruments import Instrument, Item, Scale
+from app.screening.instruments import BandRange, Instrument, Item, Scale
 from app.screening.rules import (
+    BandCondition,
     Condition,
     EvalContext,
     FrameContext,
     ItemCondition,
     Ref,
+    ScaleCondition,
     Severity,
     StateCondition,
+    compare,
+    compare_arrays,
     evaluate,
     evaluate_frame,
     iter_conditions,
@@ -47,11 +52,15 @@ class Alert:
     message_key: str
     evidence: Mapping[str, int | None]  # the answers the rule looked at
     launch_instrument: str | None = None
+    #: Fired on the answered items alone: the total is missing, but no answer to the missing items could
+    #: bring it back under the threshold (AlertRule.partial).
+    partial: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"rule": self.rule, "severity": str(self.severity), "message_key": self.message_key,
-                "launch_instrument": self.launch_instrument, "evidence": dict(self.evidence)}
+                "launch_instrument": self.launch_instrument, "evidence": dict(self.evidence),
+                "partial": self.partial}
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,13 +185,83 @@ def score(instrument: Instrument, answers: Mapping[str, int | None], *, age: int
     ctx = EvalContext(raw, refusals, scales, bands, instrument.definitions)
     for outcome in instrument.outcomes:
         bands[outcome.id] = next((code for cond, code in outcome.rules if evaluate(cond, ctx)), None)
-    alerts = tuple(
-        Alert(rule.id, rule.severity, rule.message_key,
-              MappingProxyType({i: raw[i] for i in _items_in(rule.when, instrument)}), rule.launch_instrument)
-        for rule in instrument.alerts
-        if (stage == "submit" or rule.evaluate == "on_answer") and evaluate(rule.when, ctx)
-    )
-    return ScoreResult(instrument.ref, MappingProxyType(scales), MappingProxyType(bands), alerts, missing)
+    bounds: dict[str, tuple[float, float] | None] | None = None
+    fired: list[Alert] = []
+    for rule in instrument.alerts:
+        if stage != "submit" and rule.evaluate != "on_answer":
+            continue
+        partial = False
+        if not evaluate(rule.when, ctx):
+            if not rule.partial:
+                continue
+            bounds = bounds if bounds is not None else _scale_bounds(instrument, raw, scales)
+            if not _certain(instrument, rule.when, bounds, age):
+                continue
+            partial = True
+        evidence = MappingProxyType({i: raw[i] for i in _items_in(rule.when, instrument)})
+        fired.append(Alert(rule.id, rule.severity, rule.message_key, evidence, rule.launch_instrument, partial))
+    return ScoreResult(instrument.ref, MappingProxyType(scales), MappingProxyType(bands), tuple(fired), missing)
+
+
+def _scale_bounds(instrument: Instrument, raw: Mapping[str, int | None],
+                  scales: Mapping[str, Number | None]) -> dict[str, tuple[float, float] | None]:
+    """The lowest and highest value each scale could take once the missing items were answered (a scorable
+    scale: its value twice)."""
+    bounds: dict[str, tuple[float, float] | None] = {}
+    for scale in instrument.scales:
+        value = scales[scale.id]
+        if value is not None:
+            bounds[scale.id] = (float(value), float(value))
+        elif scale.method == "linear":
+            base = bounds.get(scale.of or "")
+            ends = None if base is None else sorted(b * scale.multiply + scale.add for b in base)
+            bounds[scale.id] = None if ends is None else (ends[0], ends[1])
+        else:
+            low = high = 0.0
+            for item_id in scale.items:
+                item = instrument.item(item_id)
+                scored = _scored(item, raw[item_id], item_id in scale.reverse)
+                lo, hi = (scored, scored) if scored is not None else item.scored_range
+                low, high = low + lo, high + hi
+            n = len(scale.items) if scale.method == "mean" else 1
+            bounds[scale.id] = (low / n * scale.multiply + scale.add, high / n * scale.multiply + scale.add)
+    return bounds
+
+
+def _holds(op: str, low: float, high: float, value: float) -> bool:
+    """True when ``x op value`` holds for every x in [low, high]."""
+    if op == "eq":
+        return low == high == value
+    if op == "ne":
+        return not low <= value <= high
+    return compare(op, low, value) and compare(op, high, value)
+
+
+def _codes_between(ranges: tuple[BandRange, ...], low: float, high: float) -> set[str]:
+    """Band codes a value in [low, high] could fall in (ranges ascending by their minimum)."""
+    codes = set()
+    for index, band in enumerate(ranges):
+        upper = ranges[index + 1].min if index + 1 < len(ranges) else math.inf
+        if band.min <= high and upper > low:
+            codes.add(band.code)
+    return codes
+
+
+def _certain(instrument: Instrument, cond: Condition, bounds: Mapping[str, tuple[float, float] | None],
+             age: int | None) -> bool:
+    """True when a partial rule's single scale or band comparison holds whatever the missing answers are."""
+    if isinstance(cond, ScaleCondition):
+        found = bounds.get(cond.scale)
+        return found is not None and _holds(cond.op, found[0], found[1], cond.value)
+    if isinstance(cond, BandCondition):
+        band = next((b for b in instrument.bands if b.id == cond.band), None)
+        found = bounds.get(band.scale) if band is not None else None
+        if band is None or found is None:
+            return False
+        codes = _codes_between(band.ranges_for(age), *found)
+        inside = codes <= set(cond.value)
+        return bool(codes) and (inside if cond.op in ("eq", "in") else not codes & set(cond.value))
+    return False
 
 
 def _items_in(cond: Condition, instrument: Instrument) -> list[str]:
@@ -301,5 +380,77 @@ def score_frame(instrument: Instrument, df: pd.DataFrame, *, age_column: str | N
         bands[outcome.id] = codes
     columns: dict[str, Any] = {sid: values for sid, values in scales.items()}
     columns |= {f"band:{bid}": pd.Series(codes, index=df.index, dtype=object) for bid, codes in bands.items()}
-    columns |= {f"alert:{rule.id}": evaluate_frame(rule.when, ctx) for rule in instrument.alerts}
+    bounds: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    for rule in instrument.alerts:
+        fired = evaluate_frame(rule.when, ctx)
+        if rule.partial:
+            bounds = bounds if bounds is not None else _frame_bounds(instrument, raw, scales)
+            partial = ~fired & _frame_certain(instrument, rule.when, bounds, ages)
+            columns[f"alert_partial:{rule.id}"] = partial
+            fired = fired | partial
+        columns[f"alert:{rule.id}"] = fired
     return pd.DataFrame(columns, index=df.index)
+
+
+def _frame_bounds(instrument: Instrument, raw: Mapping[str, np.ndarray],
+                  scales: Mapping[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per row, the lowest and highest value of each scale once its missing items were answered."""
+    bounds: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for scale in instrument.scales:
+        value = scales[scale.id]
+        known = ~np.isnan(value)
+        if scale.method == "linear":
+            low, high = (b * scale.multiply + scale.add for b in bounds[scale.of or ""])
+            low, high = np.minimum(low, high), np.maximum(low, high)
+        else:
+            size = len(value)
+            low, high = np.zeros(size), np.zeros(size)
+            for item_id in scale.items:
+                item = instrument.item(item_id)
+                scored = _frame_scored(item, raw[item_id], item_id in scale.reverse)
+                lo, hi = item.scored_range
+                low = low + np.where(np.isnan(scored), lo, scored)
+                high = high + np.where(np.isnan(scored), hi, scored)
+            n = len(scale.items) if scale.method == "mean" else 1
+            low, high = low / n * scale.multiply + scale.add, high / n * scale.multiply + scale.add
+        bounds[scale.id] = (np.where(known, value, low), np.where(known, value, high))
+    return bounds
+
+
+def _frame_holds(op: str, low: np.ndarray, high: np.ndarray, value: float) -> np.ndarray:
+    if op == "eq":
+        return (low == value) & (high == value)
+    if op == "ne":
+        return (value < low) | (value > high)
+    return compare_arrays(op, low, value) & compare_arrays(op, high, value)
+
+
+def _frame_certain(instrument: Instrument, cond: Condition, bounds: Mapping[str, tuple[np.ndarray, np.ndarray]],
+                   ages: np.ndarray) -> np.ndarray:
+    """:func:`_certain` for every row."""
+    size = len(ages)
+    if isinstance(cond, ScaleCondition):
+        found = bounds.get(cond.scale)
+        return np.zeros(size, dtype=bool) if found is None else _frame_holds(cond.op, *found, cond.value)
+    band = next((b for b in instrument.bands if b.id == cond.band), None) if isinstance(cond, BandCondition) \
+        else None
+    if band is None or band.scale not in bounds or not isinstance(cond, BandCondition):
+        return np.zeros(size, dtype=bool)
+    low, high = bounds[band.scale]
+    wanted = set(cond.value)
+    result = np.zeros(size, dtype=bool)
+    unassigned = np.ones(size, dtype=bool)
+    groups = [((ages >= g.min_age) & (ages <= g.max_age), g.ranges) for g in band.by_age]
+    for mask, ranges in [*groups, (np.ones(size, dtype=bool), band.ranges)]:
+        rows = mask & unassigned
+        unassigned &= ~mask
+        any_code = np.zeros(size, dtype=bool)
+        ok = np.ones(size, dtype=bool)
+        for index, part in enumerate(ranges):
+            upper = ranges[index + 1].min if index + 1 < len(ranges) else math.inf
+            overlaps = (part.min <= high) & (upper > low)
+            any_code |= overlaps
+            inside = part.code in wanted
+            ok &= ~overlaps | (inside if cond.op in ("eq", "in") else not inside)
+        result[rows] = (ok & any_code)[rows]
+    return result

@@ -71,6 +71,14 @@ def instrument_for(ref: str, *, for_school: int | None = None) -> Instrument:
     return registry().get(instrument_id, version or None)
 
 
+def outside_age_range(instrument: Instrument, age: int | None) -> bool:
+    """True when ``age`` is outside the ages the instrument is meant for (its audience in instrument.yaml)."""
+    if age is None:
+        return False
+    return ((instrument.min_age is not None and age < instrument.min_age)
+            or (instrument.max_age is not None and age > instrument.max_age))
+
+
 def alert_due_at(severity: str, raised_at: datetime) -> datetime:
     """The acknowledgement deadline for an alert of ``severity`` raised at ``raised_at``."""
     rule = current_app.config["SENIM_ALERT_DEADLINES"].get(severity, timedelta(0))
@@ -292,7 +300,7 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
             session.draft_ct = None  # the answers now live (encrypted) in the result only
         _raise_alerts(actor=actor, rule_alerts=scored.alerts, pupil_id=pupil.id, school_id=pupil.school_id,
                       instrument_ref=instrument.ref, session_id=session.id if session is not None else None,
-                      result=result)
+                      result=result, partial=frozenset(a.rule for a in scored.alerts if a.partial))
         audit.record(actor, AuditAction.SCREENING_SUBMIT, school_id=pupil.school_id, pupil_id=pupil.id,
                      object_type="screening_result", object_id=result.uuid,
                      details={"instrument": instrument.ref, "language": language, "mode": result.mode})

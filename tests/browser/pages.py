@@ -31,7 +31,7 @@ requires_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed (no `chromium` on PATH): browser tests skipped"
 )
 LANGUAGES = ("kk", "ru", "en")
-ASQ = "asq@1.0"
+ASQ = "asq@1.1"  # the current version (new campaigns use it)
 _serial = itertools.count(1)
 
 

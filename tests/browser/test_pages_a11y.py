@@ -44,7 +44,7 @@ def seeded(live_server: LiveServer) -> Seeded:
     live = live_server
     pupil, _name = live.fresh_pupil("7А")
     for cheerful in (1, 4):
-        live.enter_result(pupil, "who-5@1.0", {"cheerful": cheerful, "calm": 3, "active": 2, "rested": 3,
+        live.enter_result(pupil, "who-5@1.1", {"cheerful": cheerful, "calm": 3, "active": 2, "rested": 3,
                                                "interest": 2})
     live.enter_result(pupil, ASQ, ACUTE_ASQ, language="kk")
     other, _name = live.fresh_pupil("7А")

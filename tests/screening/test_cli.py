@@ -26,7 +26,7 @@ def answers_file(tmp_path: Path, content: str) -> str:
 
 
 def test_group_is_plain_click() -> None:
-    assert type(instruments) is click.Group and instruments.name == "instruments"
+    assert isinstance(instruments, click.Group) and instruments.name == "instruments"
     assert set(instruments.commands) >= {"score", "questionnaire", "validate"}
 
 
@@ -35,7 +35,7 @@ def test_score_prints_json(tmp_path: Path) -> None:
     result = run("score", "asq", path)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert out["instrument"] == "asq" and out["version"] == "1.0"
+    assert out["instrument"] == "asq" and out["version"] == "1.1"
     assert out["scales"] == {} and out["bands"] == {"result": "non_acute_positive"}
     assert [a["rule"] for a in out["alerts"]] == ["asq.non_acute"]
     assert out["alerts"][0]["severity"] == "urgent"
@@ -61,9 +61,12 @@ def test_unanswered_items_may_be_absent_or_null(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "content", "message"), [
     (["score", "nope"], "{}", "Error: unknown instrument 'nope'"),
-    (["score", "asq"], '{"q6": 1}', "Error: unknown item 'q6' for asq@1.0"),
+    (["score", "asq"], '{"q6": 1}', "Error: unknown item 'q6' for asq@1.1"),
     (["score", "asq"], '{"q1": 2}', "Error: item 'q1': 2 is not an option value (allowed: 0, 1, 9)"),
-    (["score", "asq"], '{"q1": "yes"}', "Error: item 'q1': expected an integer option value, got 'yes'"),
+    (["score", "asq"], '{"q1": "yes"}', "Error: item 'q1': 'yes' is not an answer code of this item (codes: 0, 1, 9)"),
+    (["score", "asq"], '{"q1": true}', "Error: item 'q1': expected an integer option value, got True"),
+    (["score", "asq", "--age", "twelve"], "{}", "Error: Invalid value for '--age'"),
+    (["score", "asq", "--colour", "red"], "{}", "Error: No such option '--colour'"),
     (["score", "asq"], "{not json", "is not valid JSON"),
     (["score", "asq"], "[1, 2]", "must hold a JSON object"),
     (["score", "asq", "--version", "7.0"], "{}", "Error: instrument 'asq' has no version '7.0'"),
@@ -75,6 +78,29 @@ def test_score_bad_input(tmp_path: Path, args: list[str], content: str, message:
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("instrument_id", ["asq", "phq-a", "gad-7", "who-5"])
+def test_score_takes_the_codes_its_own_questionnaire_exports(tmp_path: Path, instrument_id: str) -> None:
+    """Answer every item with the first answerOption code of `flask instruments questionnaire`."""
+    resource = json.loads(run("questionnaire", instrument_id).stdout)
+    coded = {item["linkId"]: item["answerOption"][-1]["valueCoding"]["code"] for item in resource["item"]
+             if item.get("answerOption")}
+    assert all(isinstance(code, str) for code in coded.values())
+    from_codes = run("score", instrument_id, answers_file(tmp_path, json.dumps(coded)))
+    assert from_codes.exit_code == 0, from_codes.stderr
+    as_numbers = {k: int(v) if v.isdigit() else v for k, v in coded.items()}
+    if all(isinstance(v, int) for v in as_numbers.values()):
+        from_numbers = run("score", instrument_id, answers_file(tmp_path, json.dumps(as_numbers)))
+        assert json.loads(from_codes.stdout) == json.loads(from_numbers.stdout)
+
+
+@pytest.mark.parametrize("args", [["nope"], ["score"], ["score", "asq"], ["questionnaire", "--lang"]])
+def test_usage_errors_are_one_line_with_exit_2(args: list[str]) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("Error:")
 
 
 def test_score_missing_file(tmp_path: Path) -> None:
@@ -99,7 +125,7 @@ def test_questionnaire_bad_input() -> None:
 
 def test_validate_ok() -> None:
     root = run("validate", str(DEFAULT_ROOT))
-    assert root.exit_code == 0 and "OK: 8 instrument version(s) valid" in root.stdout
+    assert root.exit_code == 0 and "OK: 16 instrument version(s) valid" in root.stdout
     one = run("validate", str(DEFAULT_ROOT / "who-5" / "1.0"))
     assert one.exit_code == 0 and "OK: 1" in one.stdout
 

@@ -28,7 +28,7 @@ def test_anonymous_is_sent_to_sign_in(client, world):
 def test_catalogue_shows_licence_sources_and_translation_status(client, world):
     login(client, world.psy1)
     body = client.get("/screening/instruments", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "phq-a@1.0" in body and "Horowitz" in body and "not validated" in body
+    assert "phq-a@1.1" in body and "Horowitz" in body and "not validated" in body
 
 
 def test_detail_shows_items_in_the_chosen_language(client, world):

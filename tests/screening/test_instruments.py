@@ -99,8 +99,9 @@ def test_kazakh_texts_use_kazakh_letters() -> None:
 
 def test_registry_lookup() -> None:
     phq = registry().get("phq-a")
-    assert phq.ref == "phq-a@1.0"
-    assert registry().get("phq-a", "1.0") is phq
+    assert phq.ref == "phq-a@1.1"  # the newest active version
+    assert registry().get("phq-a", "1.1") is phq
+    assert registry().get("phq-a", "1.0").ref == "phq-a@1.0"  # older versions stay loaded for their results
     assert "phq-a" in registry() and "sdq" not in registry()
     with pytest.raises(UnknownInstrumentError, match="unknown instrument 'sdq'"):
         registry().get("sdq")
@@ -318,7 +319,7 @@ def test_questionnaire_response() -> None:
     negative = questionnaire_response(asq, {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 1}, lang="kk",
                                       authored=when, subject_ref="Patient/p-1")
     assert negative["status"] == "completed"
-    assert negative["questionnaire"] == "https://senim.example.kz/fhir/Questionnaire/asq|1.0"
+    assert negative["questionnaire"] == "https://senim.example.kz/fhir/Questionnaire/asq|1.1"
     assert [i["linkId"] for i in negative["item"]] == ["q1", "q2", "q3", "q4"]  # hidden q5 is not exported
     assert negative["item"][0]["answer"][0]["valueCoding"]["display"] == "Жоқ"
     assert negative["subject"] == {"reference": "Patient/p-1"} and negative["authored"] == "2026-03-01T09:30:00+00:00"

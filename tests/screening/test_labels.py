@@ -54,8 +54,9 @@ def test_results_show_scale_and_band_names(client, world):
 
 def test_campaign_choices_use_interface_language_and_short_statuses(app_ctx):
     with app_ctx.test_request_context(headers={"Accept-Language": "en"}):
-        label = next(c.label for c in instrument_choices() if c.value == "asq@1.0")
-    assert label.startswith("Ask Suicide-Screening Questions (ASQ) (asq@1.0).")
+        label = next(c.label for c in instrument_choices() if c.value == "asq@1.1")
+        assert not any(c.value == "asq@1.0" for c in instrument_choices())  # new campaigns use the newest version
+    assert label.startswith("Ask Suicide-Screening Questions (ASQ) (asq@1.1).")
     assert "en: original" in label and "kk: not validated" in label and "Licence" not in label
 
 
@@ -90,7 +91,7 @@ def test_band_names_are_distinct_within_a_band_set(app_ctx):
 
 @pytest.mark.parametrize(("instrument_id", "band_set", "code", "name"), [
     ("k6", "total", "low", "low distress (no probable serious distress)"),
-    ("rses", "total", "low", "low self-esteem"),
+    ("rses", "total", "low", "score below 15 (a descriptive range, not a finding)"),
     ("phq-a", "total", "moderately_severe", "moderately severe depressive symptoms"),
     ("who-5", "percent", "poor_wellbeing", "poor well-being (below 50)"),
     ("psc-17-y", "attention", "positive", "attention problems likely"),
@@ -114,7 +115,8 @@ def test_pupil_history_names_each_band_after_its_instrument(client, world):
     text = client.get(f"/screening/pupils/{world.p1.uuid}/results").get_data(as_text=True)
     rows = re.findall(r"<tr>\s*<td>.*?</tr>", text, re.S)
     bands = [re.findall(r"<td>(.*?)</td>", row, re.S)[3] for row in rows]  # Date, Instrument, Scores, Bands
-    assert bands == ["low distress (no probable serious distress)<br>", "low self-esteem<br>",
+    assert bands == ["low distress (no probable serious distress)<br>",
+                     "score below 15 (a descriptive range, not a finding)<br>",
                      "moderate depressive symptoms<br>depression screen negative (below the cut-off)<br>"], bands
 
 
@@ -143,3 +145,16 @@ def test_campaign_sessions_name_the_instrument_with_its_version(client, world, l
     assert cell.group(1).strip() == title and version in cell.group(2)
     assert "asq@1.0" not in page
     assert f'{title} <span class="muted small">{cell.group(2)}</span>. ' in page  # the campaign's instruments
+
+
+def test_every_population_of_a_shipped_instrument_has_a_name(app_ctx):
+    """Issue 8 item 7: a cut-off shown anywhere names the population it was derived from."""
+    used = set()
+    for instrument in services.registry().current():
+        for band in instrument.bands:
+            assert band.population, f"{instrument.ref} band set {band.id} names no population"
+            used |= {band.population, *(g.population for g in band.by_age)}
+        for outcome in instrument.outcomes:
+            assert outcome.population, f"{instrument.ref} outcome {outcome.id} names no population"
+            used.add(outcome.population)
+    assert used - {None} <= set(labels.POPULATION_LABELS), used - set(labels.POPULATION_LABELS)

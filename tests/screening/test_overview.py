@@ -173,7 +173,7 @@ def test_campaign_choice_and_paper_results_within_the_window(client, world):
 
 @pytest.mark.parametrize(("instrument", "code", "colour"), [
     ("phq-a", "minimal", FlagColour.GREEN), ("phq-a", "moderate", FlagColour.AMBER),
-    ("phq-a", "severe", FlagColour.RED), ("rses", "low", FlagColour.AMBER), ("rses", "high", FlagColour.GREEN),
+    ("phq-a", "severe", FlagColour.RED), ("rses", "low", FlagColour.GREY), ("rses", "high", FlagColour.GREY),
     ("k6", "high", FlagColour.RED), ("who-5", "likely_depression", FlagColour.RED),
     ("local-x", "unknown_code", FlagColour.GREY), ("asq", None, FlagColour.GREY),
 ])
@@ -205,7 +205,7 @@ def test_overview_names_bands_after_their_instrument(client, world):
     assert [_flag(page, world.p1, n) for n in range(3)] == [
         ("green", "Low distress (no probable serious distress)"),
         ("amber", "Attention problems likely"),  # not "attention: positive"
-        ("amber", "Low self-esteem"),
+        ("grey", "Score below 15 (a descriptive range, not a finding)"),  # Rosenberg: descriptive only
     ]
 
 

@@ -126,6 +126,11 @@ def test_golden_vector(instrument_id: str, version: str, case: dict[str, Any]) -
     assert dict(result.scales) == expect["scales"]
     assert dict(result.bands) == expect["bands"]
     assert sorted(a.rule for a in result.alerts) == sorted(expect["alerts"])
+    # Rules that fired on the answered items alone (the total itself missing), and those already due at the answer.
+    assert sorted(a.rule for a in result.alerts if a.partial) == sorted(expect.get("partial_alerts", []))
+    if "answer_alerts" in expect:
+        at_answer = score(instrument, answers, age=case.get("age"), stage="answer")
+        assert sorted(a.rule for a in at_answer.alerts) == sorted(expect["answer_alerts"])
     if "visible" in case:
         assert visible_items(instrument, answers) == case["visible"]
     frame = score_frame(instrument, pd.DataFrame([_row(instrument, answers, case.get("age"))]), age_column="age")
@@ -215,7 +220,7 @@ def test_alert_carries_its_evidence() -> None:
     result = score(registry().get("phq-a"), {"self_harm": 2})
     alert = next(a for a in result.alerts if a.rule == "phq-a.self_harm")
     assert alert.as_dict() == {"rule": "phq-a.self_harm", "severity": "urgent", "message_key": "alert_self_harm",
-                               "launch_instrument": "asq", "evidence": {"self_harm": 2}}
+                               "launch_instrument": "asq", "evidence": {"self_harm": 2}, "partial": False}
 
 
 def test_visible_items_ignore_answers_to_hidden_items() -> None:

@@ -141,7 +141,7 @@ def test_campaign_plan_and_issue_codes(client, world):
     consent(world.p1)
     login(client, world.psy1)
     response = post(client, "/screening/campaigns/new", {
-        "title": "Autumn", "instruments": ["asq@1.0"], "classes": [str(world.c7a.id), str(world.c8b.id)],
+        "title": "Autumn", "instruments": ["asq@1.1"], "classes": [str(world.c7a.id), str(world.c8b.id)],
         "opens_on": "2026-01-01", "closes_on": "2030-01-01", "mode": "online"})
     assert response.status_code == 302
     detail_url = response.headers["Location"]

@@ -8,13 +8,22 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.auth.permissions import Permission, require, school_scope, scoped_or_404, visible_classes, visible_schools
+from app.auth.permissions import (
+    Permission,
+    require,
+    school_scope,
+    scoped_or_404,
+    visible_classes,
+    visible_pupils,
+    visible_schools,
+)
 from app.core.links import absolute_url
-from app.core.models import School, SchoolClass
+from app.core.models import Pupil, School, SchoolClass
 from app.extensions import db
 from app.screening import campaigns as services
 from app.screening import labels, local
@@ -39,7 +48,7 @@ def instrument_choices(school_ids: Iterable[int] = ()) -> list:
     """Active instruments (title in the interface language) with the status of each language's texts, then the local
     methods of ``school_ids`` (labelled not validated)."""
     result = []
-    for instrument in registry():
+    for instrument in registry().current():
         if instrument.status != "active" or not instrument.licence.electronic_use_allowed:
             continue
         # Short enough for a phone: every listed licence allows electronic use (the form's hint says so).
@@ -85,6 +94,15 @@ def campaign_new() -> str | Response:
             classes=chosen, opens_at=_local(form.opens_on.data, False), closes_at=_local(form.closes_on.data, True),
             mode=form.mode.data)
         flash(_("Campaign planned."), "success")
+        pupils = list(db.session.execute(visible_pupils(current_user, P).where(
+            Pupil.class_id.in_([c.id for c in chosen]), Pupil.active.is_(True))).scalars())
+        for ref, count in services.age_range_report(campaign, pupils, campaign.opens_at.date()).items():
+            instrument = services.instrument_for(ref)
+            flash(ngettext("%(num)d pupil is outside the ages of %(title)s (%(min)s to %(max)s years) and will get "
+                           "no code for it.",
+                           "%(num)d pupils are outside the ages of %(title)s (%(min)s to %(max)s years) and will "
+                           "get no code for it.", count, title=labels.instrument_title(ref),
+                           min=instrument.min_age, max=instrument.max_age), "warning")
         return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
     return render_template("screening/campaign_form.html", form=form, school=school)
 

@@ -8,7 +8,7 @@ from flask import Response, abort, render_template, request
 
 from app.auth.permissions import Permission, require
 from app.core.security import DOWNLOAD_CSP
-from app.screening import fhir
+from app.screening import fhir, labels
 from app.screening.instruments import Instrument, UnknownInstrumentError
 from app.screening.labels import interface_language, text_status_label, texts_for
 from app.screening.services import registry
@@ -18,7 +18,7 @@ from app.screening.views import bp
 @bp.route("/screening/instruments")
 @require(Permission.SCREENING_INSTRUMENTS)
 def instrument_list() -> str:
-    instruments = sorted((i for i in registry() if i.status == "active"), key=lambda i: i.id)
+    instruments = sorted((i for i in registry().current() if i.status == "active"), key=lambda i: i.id)
     return render_template("screening/instrument_list.html", instruments=instruments, texts_for=texts_for,
                            status_label=text_status_label)
 
@@ -37,8 +37,12 @@ def instrument_detail(instrument_id: str, version: str) -> str:
     language = request.args.get("lang") or interface_language()
     if language not in instrument.texts:
         abort(404)
+    newest = registry().get(instrument.id)
     return render_template("screening/instrument_detail.html", instrument=instrument,
-                           texts=instrument.text(language), language=language, status_label=text_status_label)
+                           texts=instrument.text(language), language=language, status_label=text_status_label,
+                           current=newest is instrument, newest=newest, scale_label=labels.scale_label,
+                           band_label=labels.band_label, population_name=labels.population_name,
+                           severity_label=labels.severity_label)
 
 
 @bp.route("/screening/instruments/<instrument_id>/<version>/questionnaire.json")

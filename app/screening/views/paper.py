@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -78,4 +80,6 @@ def paper_entry(pupil_uuid: str) -> str | Response:
             if result.alerts:
                 flash(_("This form raised an alert: see the alert inbox."), "warning")
             return redirect(url_for("screening.pupil_results", pupil_uuid=pupil.uuid))
-    return render_template("screening/paper_entry.html", form=form, pupil=pupil, instrument=instrument, texts=texts)
+    age = pupil.age_on(date.today())
+    return render_template("screening/paper_entry.html", form=form, pupil=pupil, instrument=instrument, texts=texts,
+                           age=age, outside_age=services.outside_age_range(instrument, age))

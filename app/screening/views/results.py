@@ -28,7 +28,8 @@ def pupil_results(pupil_uuid: str) -> str:
     charts = [(_chart_name(name, history, titles), points, services.svg_points(points))
               for name, points in services.trend_series(history).items()]
     return render_template("screening/results.html", pupil=pupil, history=history, charts=charts, titles=titles,
-                           scale_label=labels.scale_label, band_label=labels.band_label)
+                           scale_label=labels.scale_label, band_label=labels.band_label,
+                           population_label=labels.population_label)
 
 
 def _chart_name(series: str, history: list[services.ResultView], titles: dict[str, str]) -> str:
