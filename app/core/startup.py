@@ -32,7 +32,7 @@ def check_config(app: Flask) -> None:
     if missing:
         raise ConfigurationError(
             "Senim will not start in production without these environment variables: "
-            + ", ".join(missing) + ". See README.md, section 'Production'."
+            + ", ".join(missing) + ". See README.md, section 'Configuration'."
         )
     insecure = [
         env for key, env in _REQUIRED_IN_PRODUCTION.items()
