@@ -116,7 +116,7 @@ def campaign_pupils(*, actor: User, campaign: Campaign) -> list[CampaignPupil]:
 
 def issue_session(*, actor: User, campaign: Campaign, pupil: Pupil,
                   instrument_ref: str) -> tuple[ScreeningSession, str]:
-    """A new session and its one-time code (returned once, stored only as an HMAC). Not committed."""
+    """A new session and its one-time code (the session keeps only its HMAC). Not committed."""
     if not consent.has_valid_consent(pupil):
         raise NoValidConsent(pupil.id)
     code = new_code()

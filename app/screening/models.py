@@ -118,7 +118,8 @@ class ScreeningSession(Model):
     instrument_ref: Mapped[str] = mapped_column(String(64))
     #: Language of the texts the pupil chose (None until chosen).
     language: Mapped[str | None] = mapped_column(String(2))
-    #: Keyed HMAC of the one-time code (the code itself is never stored).
+    #: Keyed HMAC of the one-time code. The code itself is kept only encrypted in its CodeBatch, for printing,
+    #: until the cards are marked printed or SENIM_CODE_CARDS_KEPT has passed.
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     code_expires_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ISSUED.value)

@@ -210,3 +210,14 @@ def test_the_campaign_page_says_why_a_pupil_was_stopped(client, world):
     valid_until = (consent_services.today_local() - timedelta(days=1)).strftime("%d %b %Y").lstrip("0")
     assert f"Consent expired: it was valid until {valid_until}" in page
     assert "stopped: no valid consent" in page  # p2's code: stopped at the next step or by close-expired
+
+
+def test_an_earlier_pupils_acute_message_is_not_shown_for_a_stopped_code(client, world):
+    """A shared class device: the code typed now is another sitting; its calm page carries no earlier message."""
+    camp = campaign(world.psy1, world.s1, [world.c7a])
+    session_with_code(camp, world.p1, code="WXYZ-2345")
+    consent_services.withdraw_consent(actor=world.psy1, pupil=world.p1)
+    with client.session_transaction() as flask_session:
+        flask_session[ACUTE] = True
+    assert post(client, "/s", {"code": "WXYZ-2345"}).headers["Location"].endswith("/s/unavailable")
+    assert "alert--danger" not in client.get("/s/unavailable").get_data(as_text=True)

@@ -149,7 +149,9 @@ def _save_and_go_on(current: selfservice.OpenSession, instrument: Instrument, dr
 @bp.errorhandler(stopping.ScreeningStopped)
 def _stopped(_error: stopping.ScreeningStopped) -> Response:
     """Consent ended: the sitting is stopped and nothing more is saved; the pupil sees a calm page, not why."""
-    session.pop(KEY, None)  # an acute alert raised before stays, and so does its message (ACUTE)
+    session.pop(KEY, None)  # an acute alert raised in this sitting stays, and so does its message (ACUTE)
+    if request.endpoint == "screening.enter_code":
+        session.pop(ACUTE, None)  # a code just typed: an earlier sitting's message (a shared device) is not for it
     return redirect(url_for("screening.unavailable"))
 
 
