@@ -124,6 +124,8 @@ class BaseConfig:
     #: address (sized for a class of 30 behind one school NAT). Counted apart from staff sign-in failures.
     SENIM_OTC_DEVICE_THRESHOLD = 10
     SENIM_OTC_IP_THRESHOLD = 100
+    #: How long issued code cards stay printable (their codes kept encrypted) when nobody marks them printed.
+    SENIM_CODE_CARDS_KEPT = timedelta(hours=24)
 
     SENIM_INSTRUMENTS_DIR = os.environ.get("SENIM_INSTRUMENTS_DIR", str(BASE_DIR / "instruments"))
     SENIM_DEMO_ALLOWED = False

@@ -82,7 +82,7 @@ def seed(*, pupils: int, sample: int, seed_value: int) -> dict:
     campaign = campaigns.create_campaign(actor=psychologist, school=school, title="Bench", instrument_refs=INSTRUMENTS,
                                          classes=classes, opens_at=now - timedelta(days=1),
                                          closes_at=now + timedelta(days=7), mode="online")
-    issued = campaigns.issue_codes(actor=psychologist, campaign=campaign, pupils=roster)
+    issued = campaigns.issue_codes(actor=psychologist, campaign=campaign, pupils=roster).codes
     chosen = rng.sample(issued, min(sample, len(issued)))
     return {
         "pupils": len(roster),

@@ -113,7 +113,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "auth.password_forgot", "auth.password_reset",
     # Pupil self-completion: guarded by the personal one-time code, not by an account.
     "screening.enter_code", "screening.choose_language", "screening.question", "screening.pause",
-    "screening.finished",
+    "screening.finished", "screening.unavailable",
 })
 
 

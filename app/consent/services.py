@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.auth.models import User
 from app.consent.models import Consent, ConsentMethod, ConsentScope
@@ -67,6 +69,51 @@ def consented_pupil_ids(pupil_ids: Iterable[int], *, on: date | None = None) -> 
     return set(db.session.execute(query).scalars())
 
 
+def valid_consent_exists(pupil_id: Any, on: Any) -> Any:
+    """The same check as :func:`has_valid_consent`, as an SQL ``EXISTS`` over the pupil id expression ``pupil_id``
+    on the day ``on`` (a value or a bind parameter), for statements that must check consent and change a row at
+    once (a pupil's answer save: app/screening/services.py)."""
+    return exists(select(Consent.id).where(Consent.pupil_id == pupil_id,
+                                           *_valid(on, ConsentScope.PSYCHODIAGNOSTICS)))
+
+
+@dataclass(frozen=True)
+class ConsentEnd:
+    """How a pupil's last consent ended: "withdrawn" or "expired", and on which day."""
+
+    kind: str
+    day: date
+
+
+def consent_ends(pupil_ids: Iterable[int], *, on: date | None = None) -> dict[int, ConsentEnd]:
+    """For those of ``pupil_ids`` without valid consent whose newest consent was withdrawn or has expired: how and
+    when it ended (one query). Pupils who never had a consent are not in the answer."""
+    ids = list(pupil_ids)
+    if not ids:
+        return {}
+    day = on or today_local()
+    newest: dict[int, Consent] = {}
+    for record in db.session.execute(select(Consent).where(
+            Consent.pupil_id.in_(ids), Consent.scope == ConsentScope.PSYCHODIAGNOSTICS.value)
+            .order_by(Consent.given_at)).scalars():
+        newest[record.pupil_id] = record
+    ends = {}
+    for pupil_id, record in newest.items():
+        if record.withdrawn_at is not None:
+            ends[pupil_id] = ConsentEnd("withdrawn", _local_day(record.withdrawn_at))
+        elif record.valid_until < day:
+            ends[pupil_id] = ConsentEnd("expired", record.valid_until)
+    return ends
+
+
+def _local_day(moment: Any) -> date:
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
 def is_legal_representative(user: User, pupil: Pupil) -> bool:
     """True if ``user`` is linked to ``pupil`` as a legal representative."""
     query = select(PupilGuardian.id).where(PupilGuardian.pupil_id == pupil.id, PupilGuardian.user_id == user.id,
@@ -102,7 +149,12 @@ def give_online_consent(*, actor: User, pupil: Pupil) -> Consent:
 
 
 def withdraw_consent(*, actor: User, pupil: Pupil, as_parent: bool = False) -> int:
-    """Withdraw every valid consent of the pupil; returns how many records were withdrawn."""
+    """Withdraw every valid consent of the pupil and stop the pupil's unfinished sittings, in one transaction;
+    returns how many records were withdrawn.
+
+    The stopped sittings' codes no longer work and their draft answers are erased; results already submitted and
+    alerts already raised stay (app/screening/stopping.py).
+    """
     if as_parent and not is_legal_representative(actor, pupil):
         raise NotLegalRepresentative(pupil.id)
     consents = list(db.session.execute(select(Consent).where(
@@ -112,6 +164,12 @@ def withdraw_consent(*, actor: User, pupil: Pupil, as_parent: bool = False) -> i
         consent.withdrawn_at, consent.withdrawn_by_id = now, actor.id
         audit.record(actor, AuditAction.CONSENT_WITHDRAWN, school_id=pupil.school_id, pupil_id=pupil.id,
                      object_type="consent", object_id=consent.uuid, details={"by_parent": as_parent})
+    if consents:
+        # Screening depends on consent, not the other way round: imported here, where the two meet.
+        from app.screening.models import StopReason
+        from app.screening.stopping import stop_sittings
+
+        stop_sittings(actor=actor, pupil_id=pupil.id, reason=StopReason.CONSENT_WITHDRAWN, now=now)
     db.session.commit()
     return len(consents)
 

@@ -118,6 +118,14 @@ class AuditAction(enum.StrEnum):
     LOCAL_INSTRUMENT_RETIRE = "screening:local_instrument:retire"
     CLASS_OVERVIEW_READ = "screening:class_overview:read"
     SCREENING_SESSION_CLOSED = "screening:session:closed"
+    #: Parental consent ended before the sitting was finished: its code stopped working, its draft was erased.
+    SCREENING_SESSION_STOPPED = "screening:session:stopped"
+    #: Issuing again replaced a sitting's live code: the old code stopped working.
+    SCREENING_CODE_REPLACED = "screening:session:code_replaced"
+    #: The issuer opened a batch of printable code cards.
+    SCREENING_CODES_VIEWED = "screening:session:codes_viewed"
+    #: The codes of unprinted cards were erased after SENIM_CODE_CARDS_KEPT.
+    SCREENING_CODES_PURGED = "screening:session:codes_purged"
     PASSWORD_RESET_REQUESTED = "auth:password_reset:requested"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_COMPLETED = "auth:password_reset:completed"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_REFUSED = "auth:password_reset:refused"  # noqa: S105  (an action name, not a password)

@@ -5,6 +5,9 @@ was answered is submitted through :func:`~app.screening.services.submit_result`,
 on submit still fire (e.g. ASQ: a positive screen with the acuity question unanswered is treated as acute).
 A session with no answers is marked expired without a result. Each session is closed in a transaction of
 its own, with its audit entry; a closed session is never picked up again, so running twice is harmless.
+
+First, sittings whose pupil's parental consent has expired (or was withdrawn) are stopped without a result
+(app/screening/stopping.py): a draft answered with consent is never scored after the consent ended.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.consent.services import today_local, valid_consent_exists
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import utcnow
@@ -24,6 +28,7 @@ from app.screening.instruments import UnknownInstrumentError
 from app.screening.models import Campaign, ScreeningSession, SessionStatus
 from app.screening.scoring import ScoringInputError
 from app.screening.services import submit_result
+from app.screening.stopping import ScreeningStopped, stop_lapsed
 
 _OPEN = (SessionStatus.ISSUED.value, SessionStatus.IN_PROGRESS.value)
 
@@ -34,10 +39,12 @@ class ClosedCount:
 
     submitted: int = 0
     expired: int = 0
+    #: Stopped because the pupil's parental consent ended (no result).
+    stopped: int = 0
 
     @property
     def total(self) -> int:
-        return self.submitted + self.expired
+        return self.submitted + self.expired + self.stopped
 
 
 def expired_sessions(now: datetime) -> list[int]:
@@ -46,6 +53,14 @@ def expired_sessions(now: datetime) -> list[int]:
         select(ScreeningSession.id).join(Campaign, Campaign.id == ScreeningSession.campaign_id)
         .where(ScreeningSession.status.in_(_OPEN),
                or_(ScreeningSession.code_expires_at < now, Campaign.closes_at < now))
+        .order_by(ScreeningSession.id)).scalars())
+
+
+def lapsed_sessions() -> list[int]:
+    """Ids of unfinished sessions whose pupil has no valid parental consent today."""
+    return list(db.session.execute(
+        select(ScreeningSession.id).where(ScreeningSession.status.in_(_OPEN),
+                                          ~valid_consent_exists(ScreeningSession.pupil_id, today_local()))
         .order_by(ScreeningSession.id)).scalars())
 
 
@@ -87,6 +102,7 @@ def close_session(session: ScreeningSession, now: datetime) -> bool:
 def close_expired(now: datetime | None = None) -> ClosedCount:
     """Close every abandoned session (each in its own transaction); returns how many of each kind."""
     now = now or utcnow()
+    stopped = sum(1 for session_id in lapsed_sessions() if stop_lapsed(session_id))
     submitted = expired = 0
     for session_id in expired_sessions(now):
         session = db.session.get(ScreeningSession, session_id)
@@ -97,8 +113,11 @@ def close_expired(now: datetime | None = None) -> ClosedCount:
         except IntegrityError:  # another run submitted it a moment ago (results are unique per session)
             db.session.rollback()
             continue
+        except ScreeningStopped:  # consent ended since the first step: stopped, nothing submitted
+            stopped += 1
+            continue
         if closed_with_result:
             submitted += 1
         else:
             expired += 1
-    return ClosedCount(submitted, expired)
+    return ClosedCount(submitted, expired, stopped)

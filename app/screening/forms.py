@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     RadioField,
     SelectChoice,
@@ -48,6 +49,12 @@ class CampaignForm(FlaskForm):
 
 class IssueCodesForm(FlaskForm):
     pupils = MultiCheckboxField(_l("Pupils"), validators=[DataRequired()])
+    #: Set by the confirmation page: live codes of the chosen pupils may be replaced.
+    replace = BooleanField()
+
+
+class CardsPrintedForm(FlaskForm):
+    pass
 
 
 class CodeForm(FlaskForm):

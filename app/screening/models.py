@@ -46,6 +46,16 @@ class SessionStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     EXPIRED = "expired"  # closed without a result: code expired or campaign closed with nothing answered
+    #: Parental consent was withdrawn or expired before the sitting was finished: the code no longer works and the
+    #: draft answers are erased (alerts already raised stay). Issuing again gives a new sitting.
+    STOPPED = "stopped"
+
+
+class StopReason(enum.StrEnum):
+    """Why a sitting was stopped (shown on the campaign page)."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_EXPIRED = "consent_expired"
 
 
 class FlagLevel(enum.IntEnum):
@@ -108,7 +118,8 @@ class ScreeningSession(Model):
     instrument_ref: Mapped[str] = mapped_column(String(64))
     #: Language of the texts the pupil chose (None until chosen).
     language: Mapped[str | None] = mapped_column(String(2))
-    #: Keyed HMAC of the one-time code (the code itself is never stored).
+    #: Keyed HMAC of the one-time code. The code itself is kept only encrypted in its CodeBatch, for printing,
+    #: until the cards are marked printed or SENIM_CODE_CARDS_KEPT has passed.
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     code_expires_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ISSUED.value)
@@ -117,6 +128,10 @@ class ScreeningSession(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    #: When and why the sitting was stopped (status "stopped"; a StopReason value). Not personal data beyond the
+    #: fact, also in the consent records, that the pupil's consent ended.
+    stopped_at: Mapped[datetime | None]
+    stop_reason: Mapped[str | None] = mapped_column(String(24))
 
     draft_json = Encrypted("draft_ct")
 
@@ -134,6 +149,53 @@ class ScreeningSession(Model):
 
     def __repr__(self) -> str:
         return f"<ScreeningSession {self.id}>"
+
+
+class CodeBatch(Model):
+    """One-time codes issued together, kept (encrypted) so that the printable cards survive a reload or a change
+    of language: until the issuer marks them printed or SENIM_CODE_CARDS_KEPT has passed, then erased.
+
+    Only the issuer sees them. The row stays after the codes are erased, as a record of the issue.
+    """
+
+    __tablename__ = "screening_code_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("screening_campaigns.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the codes are erased if nobody marks the cards printed first.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    printed_at: Mapped[datetime | None]
+    #: When the codes were erased (marked printed, or expired); None while the cards can still be printed.
+    purged_at: Mapped[datetime | None]
+    #: How many cards (pupils) the batch has: not personal data.
+    card_count: Mapped[int] = mapped_column(default=0)
+    #: Sensitive (the codes open pupils' sittings): AES-GCM ciphertext of the cards as JSON,
+    #: [{"pupil": id, "codes": [[instrument ref, code], ...]}, ...]; NULL once erased.
+    cards_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    cards_json = Encrypted("cards_ct")
+
+    campaign: Mapped[Campaign] = relationship()
+
+    @property
+    def cards(self) -> list[tuple[int, list[tuple[str, str]]]]:
+        """(pupil id, [(instrument ref, code), ...]) per card; empty once the codes are erased."""
+        if self.cards_ct is None:
+            return []
+        return [(card["pupil"], [(ref, code) for ref, code in card["codes"]]) for card in json.loads(self.cards_json)]
+
+    @cards.setter
+    def cards(self, cards: list[tuple[int, list[tuple[str, str]]]]) -> None:
+        self.cards_json = json.dumps([{"pupil": pupil_id, "codes": [list(pair) for pair in codes]}
+                                      for pupil_id, codes in cards])
+        self.card_count = len(cards)
+
+    def __repr__(self) -> str:
+        return f"<CodeBatch {self.id}>"
 
 
 class ScreeningResult(Model):

@@ -20,6 +20,11 @@ from app.core.models import Pupil, utcnow
 from app.extensions import db
 from app.screening.campaigns import code_hash
 from app.screening.models import Campaign, ScreeningSession, SessionStatus
+from app.screening.stopping import ScreeningStopped, consent_lapsed, stop_lapsed
+
+
+class CodeCompleted(Exception):
+    """The code is right but its questionnaire is already finished."""
 
 
 def _device_key(device: str) -> str:
@@ -39,20 +44,33 @@ def code_throttled(*, ip: str, device: str) -> bool:
 
 
 def open_by_code(*, code: str, ip: str, device: str) -> ScreeningSession | None:
-    """The open session for ``code``, or None (the failure is counted and audited; one generic answer)."""
+    """The open session for ``code``, or None (the failure is counted and audited; one generic answer).
+
+    Raises :class:`CodeCompleted` for the code of a finished questionnaire, and
+    :class:`~app.screening.stopping.ScreeningStopped` when the pupil's parental consent has been withdrawn or has
+    expired (the sitting is stopped; the pupil is told only that the questionnaire is not available).
+    """
     if code_throttled(ip=ip, device=device):
         return None
     now = utcnow()
     found = db.session.execute(
         select(ScreeningSession).join(Campaign, Campaign.id == ScreeningSession.campaign_id).where(
-            ScreeningSession.code_hash == code_hash(code), ScreeningSession.status != SessionStatus.COMPLETED.value,
-            ScreeningSession.code_expires_at >= now, Campaign.opens_at <= now)
+            ScreeningSession.code_hash == code_hash(code), Campaign.opens_at <= now)
     ).scalar_one_or_none()
-    if found is None:
-        count_failure(FailurePurpose.CODE, key=_device_key(device), ip=ip)
-        audit.record(None, AuditAction.SCREENING_CODE_FAILED, outcome=Outcome.DENIED)
-        db.session.commit()
-    return found
+    if found is not None and found.status == SessionStatus.COMPLETED.value:
+        raise CodeCompleted(found.id)
+    if found is not None and found.status != SessionStatus.EXPIRED.value and found.code_expires_at >= now:
+        if consent_lapsed(found):  # consent re-checked whenever a code is entered
+            stop_lapsed(found.id)
+            raise ScreeningStopped(found.id)
+        return found
+    count_failure(FailurePurpose.CODE, key=_device_key(device), ip=ip)
+    audit.record(None, AuditAction.SCREENING_CODE_FAILED, outcome=Outcome.DENIED)
+    db.session.commit()
+    return None
+
+
+_CLOSED = (SessionStatus.COMPLETED.value, SessionStatus.STOPPED.value)
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,7 @@ class OpenSession:
         return json.loads(ScreeningSession.draft_json.decrypt_for(self.uuid, self.draft_ct))
 
     def is_open(self, now: datetime) -> bool:
-        return self.status != SessionStatus.COMPLETED.value and self.code_expires_at >= now
+        return self.status not in _CLOSED and self.code_expires_at >= now
 
     @classmethod
     def of(cls, session: ScreeningSession) -> OpenSession:
@@ -105,7 +123,7 @@ _SESSION_BY_UUID = Prepared(
 
 
 def session_by_uuid(session_uuid: str | None) -> OpenSession | None:
-    """The still-open session whose uuid the pupil's cookie holds."""
+    """The still-open session whose uuid the pupil's cookie holds; ScreeningStopped if consent stopped it."""
     if not session_uuid:
         return None
     # A Core statement on the session's connection: none of the ORM's execution machinery. A pupil's page
@@ -115,6 +133,8 @@ def session_by_uuid(session_uuid: str | None) -> OpenSession | None:
     if row is None:
         return None
     found = OpenSession(*row)
+    if found.status == SessionStatus.STOPPED.value:
+        raise ScreeningStopped(found.id)
     return found if found.is_open(utcnow()) else None
 
 

@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Date, bindparam, func, select, update
 
 from app.auth.models import User
+from app.consent import services as consent
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.database import end_autocommit
 from app.core.models import Pupil, age_on, utcnow
 from app.extensions import db
-from app.screening import notify
+from app.screening import notify, stopping
 from app.screening.instruments import Instrument, InstrumentRegistry, load_registry
 from app.screening.models import (
     Alert,
@@ -203,10 +204,14 @@ def _has_on_answer_rules(instrument: Instrument) -> bool:
 
 _SESSIONS = ScreeningSession.__table__
 #: The draft as one prepared Core statement (no ORM unit of work on the hot path); never reopens a session
-#: that another request has just completed.
+#: that another request has just completed or a withdrawal has stopped, and saves nothing unless the pupil's
+#: parental consent is valid ``today``: the consent check and the save are one statement.
 _SAVE_DRAFT = (
     update(_SESSIONS)
-    .where(_SESSIONS.c.id == bindparam("session_id"), _SESSIONS.c.status != SessionStatus.COMPLETED.value)
+    .where(_SESSIONS.c.id == bindparam("session_id"),
+           # Two comparisons, not IN (...): a prepared statement has no expanding parameters.
+           _SESSIONS.c.status != SessionStatus.COMPLETED.value, _SESSIONS.c.status != SessionStatus.STOPPED.value,
+           consent.valid_consent_exists(_SESSIONS.c.pupil_id, bindparam("today", type_=Date)))
     .values(draft_ct=bindparam("draft_ct"), status=SessionStatus.IN_PROGRESS.value,
             started_at=func.coalesce(_SESSIONS.c.started_at, bindparam("now", type_=_SESSIONS.c.started_at.type)))
 )
@@ -218,7 +223,8 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> lis
     The hot path of self-completion (bench/run_submit.py measures it): no statement here depends on the
     size of the school, and the audit chain's head is locked only by the last statements before COMMIT.
     Its audit entries go to a lane chain of the school (by session), so that pupils answering at the same
-    time do not queue on one head row.
+    time do not queue on one head row. Raises :class:`~app.screening.stopping.ScreeningStopped` (nothing saved,
+    the sitting stopped) when the pupil's consent has been withdrawn or has expired.
     """
     now = utcnow()
     if not session.is_open(now):
@@ -228,7 +234,7 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> lis
     answers[item_id] = value
     checked = check_answers(instrument, answers)  # ScoringInputError on a bad item or value
     draft = json.dumps({k: v for k, v in checked.items() if v is not None}, sort_keys=True)
-    save = (_SAVE_DRAFT, {"session_id": session.id, "now": now,
+    save = (_SAVE_DRAFT, {"session_id": session.id, "now": now, "today": consent.today_local(),
                           "draft_ct": ScreeningSession.draft_json.encrypt_for(session.uuid, draft)})
     fired: tuple[RuleAlert, ...] = ()
     if _has_on_answer_rules(instrument):  # scales and bands are not needed before the submission
@@ -254,6 +260,11 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> lis
         if together is not None and saved != 1:
             raise SessionClosed(session.id)  # completed meanwhile: nothing is saved, no entry written
         db.session.commit()
+    except SessionClosed:
+        db.session.rollback()  # nothing of this answer is kept, its alerts neither
+        if stopping.stop_lapsed(session.id):  # consent withdrawn or expired, rather than completed
+            raise stopping.ScreeningStopped(session.id) from None
+        raise
     except Exception:
         db.session.rollback()
         raise
@@ -266,11 +277,19 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
     """Score ``answers``, store the result, raise its alerts and audit it, in one transaction.
 
     Self-completion passes the ``session`` (pupil, instrument and language come from it); paper entry
-    passes ``pupil``, ``instrument`` and ``language`` with ``session=None``.
+    passes ``pupil``, ``instrument`` and ``language`` with ``session=None``. A sitting whose pupil's consent has
+    been withdrawn or has expired is stopped instead and nothing is saved
+    (:class:`~app.screening.stopping.ScreeningStopped`).
     """
     if session is not None:
+        # The sitting's row locked: a withdrawal committing now is waited for and then seen (it stops the row).
+        db.session.refresh(session, with_for_update=True)
         if session.status == SessionStatus.COMPLETED:
             raise SessionClosed(session.id)
+        if stopping.consent_lapsed(session):
+            db.session.rollback()  # nothing of the caller's transaction is kept either
+            stopping.stop_lapsed(session.id)
+            raise stopping.ScreeningStopped(session.id)
         pupil, instrument = session.pupil, instrument_for(session.instrument_ref)
         language = session.language or "ru"
     if pupil is None or instrument is None or language is None:

@@ -1,5 +1,6 @@
-"""Cron tasks: ``flask screening escalate`` (overdue alerts) and ``flask screening close-expired`` (abandoned
-sessions), both run every few minutes. Mail they queue is sent before they return; what fails is retried by
+"""Cron tasks: ``flask screening escalate`` (overdue alerts), ``flask screening close-expired`` (abandoned
+sessions; sittings whose consent ended) and ``flask screening purge-code-cards`` (codes of unprinted cards kept too
+long), run every few minutes. Mail they queue is sent before they return; what fails is retried by
 ``flask mail send``."""
 
 from __future__ import annotations
@@ -42,5 +43,15 @@ def close_expired_command() -> None:
     from app.screening.expiry import close_expired
 
     closed = close_expired()
-    click.echo(f"closed {closed.total} session(s): {closed.submitted} submitted, {closed.expired} expired")
+    click.echo(f"closed {closed.total} session(s): {closed.submitted} submitted, {closed.expired} expired, "
+               f"{closed.stopped} stopped (consent ended)")
     _send_queued_mail()
+
+
+@screening_cli.command("purge-code-cards")
+@with_appcontext
+def purge_code_cards_command() -> None:
+    """Delete the codes of printable code cards kept past SENIM_CODE_CARDS_KEPT and not marked printed."""
+    from app.screening.cards import purge_expired
+
+    click.echo(f"deleted the codes of {purge_expired()} unprinted card batch(es)")

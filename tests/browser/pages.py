@@ -162,7 +162,7 @@ class LiveServer:
         with self.app.app_context():
             campaign = db.session.execute(select(Campaign).where(Campaign.uuid == campaign_uuid)).scalar_one()
             [(_who, _ref, code)] = campaigns.issue_codes(actor=_psychologist(), campaign=campaign,
-                                                         pupils=[_pupil(pupil_uuid)])
+                                                         pupils=[_pupil(pupil_uuid)]).codes
             return code
 
     def enter_result(self, pupil_uuid: str, ref: str, answers: dict[str, int], *, language: str = "ru") -> None:

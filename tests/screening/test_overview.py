@@ -230,7 +230,8 @@ def test_code_cards_name_the_instrument_in_the_class_language(client, world, lan
     consent(world.p1)
     camp = campaign(world.psy1, world.s1, [world.c7a])
     login(client, world.psy1)
-    page = post(client, f"/screening/campaigns/{camp.uuid}/codes", {"pupils": [world.p1.uuid]},
-                form_page=f"/screening/campaigns/{camp.uuid}").get_data(as_text=True)
+    issued = post(client, f"/screening/campaigns/{camp.uuid}/codes", {"pupils": [world.p1.uuid]},
+                  form_page=f"/screening/campaigns/{camp.uuid}")
+    page = client.get(issued.headers["Location"]).get_data(as_text=True)
     card = page[page.index('class="code-card"'):]
     assert title in card and "Ask Suicide-Screening Questions" not in card

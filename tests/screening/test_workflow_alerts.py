@@ -18,7 +18,7 @@ from tests.factories import login
 from tests.screening.workflow_support import ACUTE_ASQ, campaign, session_with_code
 
 MY_TABLES = {"consents", "screening_campaigns", "campaign_classes", "screening_sessions", "screening_results",
-             "screening_alerts", "local_instruments"}
+             "screening_alerts", "local_instruments", "screening_code_batches"}
 
 
 def test_overdue_alert_escalates_emails_and_shows_to_director(client, world, app_ctx):

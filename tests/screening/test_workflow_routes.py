@@ -147,8 +147,9 @@ def test_campaign_plan_and_issue_codes(client, world):
     detail_url = response.headers["Location"]
     page = client.get(detail_url).get_data(as_text=True)
     assert "row--missing-consent" in page
-    printed = post(client, detail_url + "/codes", {"pupils": [world.p1.uuid]}, form_page=detail_url)
-    assert printed.status_code == 200 and "code-card__code" in printed.get_data(as_text=True)
+    issued = post(client, detail_url + "/codes", {"pupils": [world.p1.uuid]}, form_page=detail_url)
+    assert issued.status_code == 302 and "/cards/" in issued.headers["Location"]
+    assert "code-card__code" in client.get(issued.headers["Location"]).get_data(as_text=True)
     refused = post(client, detail_url + "/codes", {"pupils": [world.p2.uuid]}, form_page=detail_url)
     assert refused.status_code == 302
 

@@ -83,7 +83,7 @@ def test_codes_only_for_consented_pupils(world):
     with pytest.raises(NoValidConsent):
         issue_codes(actor=world.psy1, campaign=camp, pupils=[world.p1, world.p2])
     db.session.rollback()
-    issued = issue_codes(actor=world.psy1, campaign=camp, pupils=[world.p1])
+    issued = issue_codes(actor=world.psy1, campaign=camp, pupils=[world.p1]).codes
     assert len(issued) == 1 and len(issued[0][2]) == 9
     stored = db.session.execute(select(ScreeningSession.code_hash)).scalar_one()
     assert issued[0][2].encode() not in stored

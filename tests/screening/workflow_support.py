@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app.consent.models import Consent
-from app.consent.services import school_year_end
+from app.consent.services import has_valid_consent, school_year_end
 from app.core.models import Pupil, utcnow
 from app.extensions import db
 from app.screening.campaigns import code_hash
@@ -37,7 +37,11 @@ def campaign(user, school, classes, refs=(ASQ,)) -> Campaign:
 
 
 def session_with_code(camp: Campaign, pupil: Pupil, code: str = "ABCD-2345", ref: str = ASQ,
-                      language: str | None = None) -> ScreeningSession:
+                      language: str | None = None, *, consented: bool = True) -> ScreeningSession:
+    """A sitting with a known code; its pupil gets a valid consent first unless they have one (codes are issued
+    only with consent, and every step of a sitting checks it again)."""
+    if consented and not has_valid_consent(pupil):
+        consent(pupil)
     record = ScreeningSession(campaign_id=camp.id, pupil_id=pupil.id, school_id=pupil.school_id,
                               instrument_ref=ref, code_hash=code_hash(code), code_expires_at=camp.closes_at,
                               language=language)

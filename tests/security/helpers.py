@@ -29,6 +29,9 @@ REVIEWED_PUBLIC_ENDPOINTS = frozenset({
     # (app/screening/views/pupil.py); the pages show only the questionnaire, never a name.
     "screening.enter_code", "screening.choose_language", "screening.question", "screening.pause",
     "screening.finished",
+    # The calm page a pupil sees when parental consent has ended (issue 8 item 10): static text and helplines, no
+    # session needed, nothing about the pupil or why.
+    "screening.unavailable",
     # "Forgot your password?" (app/auth/reset.py): one answer for every request, throttled; the reset page opens
     # only with an unspent, unexpired e-mailed token and changes nothing else.
     "auth.password_forgot", "auth.password_reset",

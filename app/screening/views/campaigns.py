@@ -1,4 +1,4 @@
-"""Campaign planning, campaign page with consent status, issuing and printing one-time codes."""
+"""Campaign planning, campaign page with consent status, issuing (replacing) and printing one-time codes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.permissions import (
     Permission,
+    deny_404,
     require,
     school_scope,
     scoped_or_404,
@@ -26,9 +27,9 @@ from app.core.links import absolute_url
 from app.core.models import Pupil, School, SchoolClass
 from app.extensions import db
 from app.screening import campaigns as services
-from app.screening import labels, local
-from app.screening.forms import CampaignForm, IssueCodesForm, choices
-from app.screening.models import Campaign
+from app.screening import cards, labels, local
+from app.screening.forms import CampaignForm, CardsPrintedForm, IssueCodesForm, choices
+from app.screening.models import Campaign, CodeBatch
 from app.screening.services import registry
 from app.screening.views import bp
 
@@ -117,7 +118,8 @@ def campaign_detail(campaign_uuid: str) -> str:
     refs = dict.fromkeys([*campaign.instrument_refs, *(s.instrument_ref for r in rows for s in r.sessions)])
     instruments = {ref: (labels.instrument_title(ref), labels.instrument_version(ref)) for ref in refs}
     return render_template("screening/campaign_detail.html", campaign=campaign, rows=rows, form=form,
-                           instruments=instruments, missing=sum(1 for r in rows if not r.consented))
+                           instruments=instruments, missing=sum(1 for r in rows if not r.consented),
+                           batches=cards.open_batches(actor=current_user, campaign=campaign))
 
 
 @bp.route("/screening/campaigns/<campaign_uuid>/codes", methods=["POST"])
@@ -127,22 +129,73 @@ def campaign_issue_codes(campaign_uuid: str) -> str | Response:
     rows = {r.pupil.uuid: r for r in services.campaign_pupils(actor=current_user, campaign=campaign)}
     form = IssueCodesForm()
     form.pupils.choices = choices([(u, r.pupil.short_name) for u, r in rows.items()])
+    back = redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
     if not form.validate_on_submit():
         flash(_("Choose at least one pupil with consent."), "error")
-        return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
+        return back
     pupils = [rows[u].pupil for u in form.pupils.data]
     try:
-        issued = services.issue_codes(actor=current_user, campaign=campaign, pupils=pupils)
+        issued = services.issue_codes(actor=current_user, campaign=campaign, pupils=pupils,
+                                      replace=bool(form.replace.data))
     except services.NoValidConsent:
         db.session.rollback()
         flash(_("Codes can only be issued to pupils whose parents have consented. Record the consent first."),
               "error")
-        return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
-    # The codes are shown once, on this print page (never stored or put in a cookie): only HMACs are kept.
-    cards = [(p, _instrument_title(ref, p.school_class.language if p.school_class else None), code)
-             for p, ref, code in issued]
-    return render_template("screening/codes_print.html", campaign=campaign, cards=cards,
+        return back
+    except services.ReplaceNotConfirmed:
+        db.session.rollback()
+        plans = [plan for plan in services.plan_issue(campaign=campaign, pupils=pupils) if plan.replace]
+        titles = {s.instrument_ref: labels.instrument_title(s.instrument_ref) for p in plans for s in p.replace}
+        return render_template("screening/codes_confirm.html", campaign=campaign, form=form, plans=plans,
+                               pupils=pupils, titles=titles)
+    if issued.batch is None:
+        flash(_("Nothing to issue: the chosen pupils have completed every questionnaire of this campaign."), "info")
+        return back
+    if issued.replaced:
+        flash(ngettext("%(num)d old code was replaced and no longer works.",
+                       "%(num)d old codes were replaced and no longer work.", issued.replaced), "success")
+    return redirect(url_for("screening.code_cards", campaign_uuid=campaign.uuid, batch_uuid=issued.batch.uuid))
+
+
+def _get_batch_or_404(campaign: Campaign, batch_uuid: str) -> CodeBatch:
+    """A batch of ``campaign`` issued by the current user (codes are for their issuer only), else an audited 404."""
+    batch = db.session.execute(select(CodeBatch).where(
+        CodeBatch.uuid == batch_uuid, CodeBatch.campaign_id == campaign.id,
+        CodeBatch.created_by_id == current_user.id)).scalar_one_or_none()
+    if batch is None:
+        deny_404(current_user, permission=P, object_type="code_batch", object_id=batch_uuid,
+                 school_of=select(CodeBatch.school_id).where(CodeBatch.uuid == batch_uuid))
+    return batch
+
+
+@bp.route("/screening/campaigns/<campaign_uuid>/cards/<batch_uuid>")
+@require(P)
+def code_cards(campaign_uuid: str, batch_uuid: str) -> str:
+    """The printable cards of one issue: survives a reload and a change of language until printed or expired."""
+    campaign = get_campaign_or_404(campaign_uuid)
+    batch = _get_batch_or_404(campaign, batch_uuid)
+    separate = request.args.get("layout") == "separate"
+    shown = [(card.pupil, [(_instrument_title(ref, _class_language(card.pupil)), code) for ref, code in card.codes])
+             for card in cards.read_cards(actor=current_user, batch=batch)]
+    return render_template("screening/codes_print.html", campaign=campaign, batch=batch, cards=shown,
+                           separate=separate, printed_form=CardsPrintedForm(),
                            url=absolute_url("screening.enter_code"))
+
+
+@bp.route("/screening/campaigns/<campaign_uuid>/cards/<batch_uuid>/printed", methods=["POST"])
+@require(P)
+def code_cards_printed(campaign_uuid: str, batch_uuid: str) -> Response:
+    campaign = get_campaign_or_404(campaign_uuid)
+    batch = _get_batch_or_404(campaign, batch_uuid)
+    if CardsPrintedForm().validate_on_submit():
+        cards.mark_printed(actor=current_user, batch=batch)
+        flash(_("Cards marked as printed: their codes are deleted from the server. To replace a lost card, issue "
+                "the pupil a new code."), "success")
+    return redirect(url_for("screening.campaign_detail", campaign_uuid=campaign.uuid))
+
+
+def _class_language(pupil: Pupil) -> str | None:
+    return pupil.school_class.language if pupil.school_class else None
 
 
 def _instrument_title(ref: str, language: str | None) -> str:

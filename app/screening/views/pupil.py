@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.core.i18n import LANGUAGE_NAMES
 from app.core.routing import db_int
-from app.screening import selfservice, services
+from app.screening import selfservice, services, stopping
 from app.screening.forms import CodeForm, LanguageForm, QuestionForm, choices
 from app.screening.instrument_model import Instrument, Item
 from app.screening.rules import Severity
@@ -41,7 +41,11 @@ def _device() -> str:
 def enter_code() -> str | Response:
     form = CodeForm()
     if form.validate_on_submit():
-        found = selfservice.open_by_code(code=form.code.data, ip=request.remote_addr or "", device=_device())
+        try:
+            found = selfservice.open_by_code(code=form.code.data, ip=request.remote_addr or "", device=_device())
+        except selfservice.CodeCompleted:
+            form.code.errors.append(_("You have already completed this questionnaire. Thank you!"))
+            return render_template("screening/pupil/code.html", form=form)
         if found is not None:
             session[KEY] = found.uuid
             session.pop(DONE, None)
@@ -140,6 +144,20 @@ def _save_and_go_on(current: selfservice.OpenSession, instrument: Instrument, dr
             session[ACUTE] = True
         return redirect(url_for("screening.finished"))
     return redirect(url_for("screening.question"))
+
+
+@bp.errorhandler(stopping.ScreeningStopped)
+def _stopped(_error: stopping.ScreeningStopped) -> Response:
+    """Consent ended: the sitting is stopped and nothing more is saved; the pupil sees a calm page, not why."""
+    session.pop(KEY, None)  # an acute alert raised in this sitting stays, and so does its message (ACUTE)
+    if request.endpoint == "screening.enter_code":
+        session.pop(ACUTE, None)  # a code just typed: an earlier sitting's message (a shared device) is not for it
+    return redirect(url_for("screening.unavailable"))
+
+
+@bp.route("/s/unavailable")
+def unavailable() -> str:
+    return render_template("screening/pupil/unavailable.html", acute=session.get(ACUTE, False))
 
 
 @bp.route("/s/pause", methods=["POST"])
