@@ -251,7 +251,7 @@ RULE_LABELS: dict[str, LazyString] = {
     "phq-a.total_high": _l("PHQ-A total of 15 or more"),
     "gad-7.severe": _l("GAD-7 in the severe range"),
     "k6.serious_distress": _l("K6 total of 13 or more (probable serious distress)"),
-    "who-5.low": _l("WHO-5 well-being of 28% or less"),
+    "who-5.low": _l("WHO-5 percentage score of 28 or less"),
     "who-5.poor_wellbeing": _l("WHO-5 raw score below 13 (poor well-being)"),
     "who-5.item_low": _l("A WHO-5 question answered 0 or 1"),
 }

@@ -39,7 +39,7 @@ def test_alert_inbox_shows_title_and_message_in_interface_language(client, world
     assert asq.text("ru").messages["alert_acute"].split()[0] in page
     # The rule and the version in words, never their codes (issue 8 item 13).
     assert "asq.acute" not in page and "asq@1.0" not in page
-    assert "ASQ: вопрос 5" in page
+    assert "ASQ: на вопрос 5 дан ответ «да»" in page
 
 
 def test_results_show_scale_and_band_names(client, world):
