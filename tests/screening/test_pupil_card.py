@@ -109,7 +109,7 @@ def test_results_show_resolved_alerts_with_their_history(client, world):
     history = page[page.index('id="alert-history"'):]
     steps = re.findall(r'<li class="timeline__step">(.*?)</li>', history, re.S)
     text = [re.sub(r"<[^>]+>|\s+", " ", step).strip() for step in steps]
-    assert [t.split(") ", 1)[1].split()[0] for t in text] == ["Raised", "Made", "Passed", "Acknowledged",
+    assert [t.split(") ", 1)[1].split()[0] for t in text] == ["Alert", "Made", "Passed", "Acknowledged",
                                                                  "Resolved"], text
     assert "Urgent" in text[0] and "non-acute positive" in text[0]
     assert "Acute" in text[1] and "question 5" in text[1]
