@@ -66,7 +66,8 @@ _SIDEWAYS = """() => {
   const name = el => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '');
   const boxes = Array.from(document.querySelectorAll('main *'))
     .filter(el => el.scrollWidth > el.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX));
-  const out = Array.from(document.querySelectorAll('main *')).filter(el => el.getBoundingClientRect().right > width + 1);
+  const out = Array.from(document.querySelectorAll('main *'))
+    .filter(el => el.getBoundingClientRect().right > width + 1);
   return [...boxes.map(el => 'scrolls: ' + name(el)), ...out.map(el => 'sticks out: ' + name(el))].slice(0, 10);
 }"""
 
