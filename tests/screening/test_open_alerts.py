@@ -16,7 +16,7 @@ from app.core.models import utcnow
 from app.extensions import db
 from app.screening import alerts, services
 from app.screening.models import Alert
-from tests.factories import login, make_pupil
+from tests.factories import login, make_pupil, post
 from tests.screening.workflow_support import ACUTE_ASQ, campaign, session_with_code
 
 ASQ = "asq@1.1"
@@ -137,6 +137,12 @@ def test_inbox_filtered_by_severity(client, world):
     urgent = client.get("/screening/alerts?severity=urgent").get_data(as_text=True)
     assert world.p2.short_name in urgent and world.p1.short_name not in urgent
     assert "Showing urgent alerts only." in urgent and 'href="/screening/alerts">Show all open alerts' in urgent
+    alert = next(a for a in db.session.execute(select(Alert)).scalars() if a.severity == "urgent")
+    acknowledged = post(client, f"/screening/alerts/{alert.uuid}/acknowledge?next=/screening/alerts?severity%3Durgent",
+                        form_page="/screening/alerts?severity=urgent")
+    assert acknowledged.headers["Location"] == "/screening/alerts?severity=urgent"  # back to the same filter
+    assert f"/screening/alerts/{alert.uuid}/resolve?next=/screening/alerts?severity%3Durgent" in client.get(
+        "/screening/alerts?severity=urgent").get_data(as_text=True)
     everything = client.get("/screening/alerts?severity=bogus").get_data(as_text=True)
     assert world.p1.short_name in everything and world.p2.short_name in everything
 

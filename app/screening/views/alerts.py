@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, deny_404, get_pupil_or_404, has_permission, require
+from app.core.links import safe_next
 from app.core.models import utcnow
 from app.core.web import NavCount, register_nav_counts
 from app.screening import alerts as services
@@ -51,9 +52,16 @@ def alert_inbox() -> str:
     # Titles, rule names and messages in the interface language; the version in small print.
     described = {a.uuid: (labels.instrument_title(a.instrument_ref), labels.alert_message(a.instrument_ref, a.rule_id))
                  for a in alerts}
+    here = url_for("screening.alert_inbox", severity=severity, pupil=pupil.uuid if pupil else None)
     return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
                            severity=severity, pupil=pupil, version=labels.instrument_version,
+                           back=here if (severity or pupil) else None,
                            ack_form=AcknowledgeForm(), resolve_form=ResolveForm())
+
+
+def _inbox() -> str:
+    """Back to the inbox, filtered as it was (``next``, a path on this site only)."""
+    return safe_next(request.args.get("next"), default=url_for("screening.alert_inbox"))
 
 
 @bp.route("/screening/alerts/<alert_uuid>/acknowledge", methods=["POST"])
@@ -63,7 +71,7 @@ def alert_acknowledge(alert_uuid: str) -> Response:
     if AcknowledgeForm().validate_on_submit():
         services.acknowledge(actor=current_user, alert=alert)
         flash(_("Alert acknowledged."), "success")
-    return redirect(url_for("screening.alert_inbox"))
+    return redirect(_inbox())
 
 
 @bp.route("/screening/alerts/<alert_uuid>/resolve", methods=["POST"])
@@ -80,7 +88,7 @@ def alert_resolve(alert_uuid: str) -> str | Response:
             flash(_("Acknowledge the alert first."), "error")
         else:
             flash(_("Alert resolved."), "success")
-    return redirect(url_for("screening.alert_inbox"))
+    return redirect(_inbox())
 
 
 @bp.route("/screening/escalations")
