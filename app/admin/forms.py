@@ -34,6 +34,7 @@ from app.auth import passwords
 from app.auth.forms import POLICY_MESSAGES
 from app.auth.roles import ROLE_SCOPE, ScopeKind
 from app.core.audit import AuditAction, Outcome
+from app.core.audit_labels import AUDIT_ACTION_LABELS
 from app.core.models import GuardianRelation
 
 
@@ -237,8 +238,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = SelectField(_l("Action"), validators=[Optional()],
-                         choices=choices([("", _l("Any action")), *((a.value, a.value) for a in AuditAction)]))
+    action = SelectField(_l("Action"), validators=[Optional()], choices=choices(
+        [("", _l("Any action")), *((a.value, AUDIT_ACTION_LABELS[a]) for a in AuditAction)]))
     outcome = SelectField(_l("Outcome"), choices=OUTCOME_CHOICES, validators=[Optional()])
     user_id = IntegerField(_l("User id"), validators=[Optional(), NumberRange(min=1)])
     pupil_id = IntegerField(_l("Pupil id"), validators=[Optional(), NumberRange(min=1)])

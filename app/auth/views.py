@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -23,18 +21,9 @@ from app.auth.forms import (
 )
 from app.auth.permissions import Permission, require
 from app.core.i18n import language_choices
+from app.core.links import safe_next
 
 bp = Blueprint("auth", __name__, template_folder="templates")
-
-
-def safe_next(target: str | None) -> str:
-    """A local path to return to after sign-in; anything else goes home (no open redirect)."""
-    if not target:
-        return url_for("core.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("core.index")
-    return target
 
 
 def _client_ip() -> str:

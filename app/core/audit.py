@@ -48,7 +48,8 @@ class Outcome(enum.StrEnum):
 
 
 class AuditAction(enum.StrEnum):
-    """Stable names of audited actions (``module:resource:action``)."""
+    """Stable names of audited actions (``module:resource:action``). Their words for people are in
+    :mod:`app.core.audit_labels` (a test fails for a member without one)."""
 
     LOGIN_SUCCESS = "auth:login:success"
     LOGIN_FAILED = "auth:login:failed"

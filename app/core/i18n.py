@@ -58,11 +58,13 @@ SHORT_DATE = {"kk": "dd.MM.yyyy", "ru": "dd.MM.yyyy", "en": "d MMM yyyy"}
 
 
 def _pattern(format: str | None, time: bool) -> str | None:
-    if format not in (None, "short"):
+    if format not in (None, "short", "seconds"):
         return format
     language = str(get_locale() or "kk")
     pattern = SHORT_DATE.get(language, SHORT_DATE["ru"])
-    return pattern + " HH:mm" if time else pattern
+    if not time:
+        return pattern
+    return pattern + (" HH:mm:ss" if format == "seconds" else " HH:mm")
 
 
 def format_short_date(value: date | datetime, format: str | None = None) -> str:
@@ -71,10 +73,13 @@ def format_short_date(value: date | datetime, format: str | None = None) -> str:
 
 
 def format_short_datetime(value: datetime, format: str | None = None) -> str:
-    """Jinja's ``datetimeformat``: "short" means :data:`SHORT_DATE` and the time (24-hour)."""
+    """Jinja's ``datetimeformat``: "short" means :data:`SHORT_DATE` and the time (24-hour); "seconds" adds the
+    seconds (the audit log)."""
     return flask_babel.format_datetime(value, _pattern(format, time=True))
 
 
 def ago(value: datetime, now: datetime | None = None) -> str:
-    """How long ago, in words of the interface language ("26 minutes ago", "26 минут назад")."""
-    return flask_babel.format_timedelta((now or datetime.now(UTC)) - value, add_direction=True)
+    """How far ``value`` is from now, in words of the interface language: "26 minutes ago" ("26 минут назад",
+    "26 минут бұрын") for a past moment, "in 10 minutes" for a coming one (a deadline)."""
+    # Babel reads a positive timedelta as the future ("in 26 minutes"): the difference is taken from ``value``.
+    return flask_babel.format_timedelta(value - (now or datetime.now(UTC)), add_direction=True)

@@ -1,11 +1,12 @@
-"""Absolute links for mail and printed cards: always from the configured public address."""
+"""Absolute links for mail and printed cards (always from the configured public address), and the safe local
+``next`` a page returns to."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
@@ -27,3 +28,17 @@ def base_url_problem(value: str, *, production: bool) -> str | None:
     if parts.query or parts.fragment or parts.username or parts.password:
         return "SENIM_BASE_URL must not contain a query, a fragment or credentials"
     return None
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """``target`` if it is a path on this site, else ``default`` (else the home page): a ``next`` parameter
+    never leads elsewhere (no open redirect: no scheme, no host, no "//" or "\\" a browser reads as a host, no
+    control characters or spaces a browser would strip)."""
+    fallback = default or url_for("core.index")
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)):
+        return fallback
+    return target

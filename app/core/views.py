@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, require
-from app.auth.views import safe_next
+from app.core.links import safe_next
 from app.core.web import nav_items
 from app.extensions import db
 
@@ -20,6 +20,8 @@ bp = Blueprint("core", __name__, template_folder="templates")
 @require(Permission.ACCOUNT_SELF)
 def index() -> str:
     cards = [item for item in nav_items() if item["url"] != request.path]
+    # Whatever has something open (alerts) comes first, so that nobody scrolls past it.
+    cards.sort(key=lambda card: not any(c.count for c in card["counts"]()))
     return render_template("core/index.html", cards=cards)
 
 

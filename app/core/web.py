@@ -1,7 +1,9 @@
-"""Template context: navigation for the signed-in user's roles, languages, request id."""
+"""Template context: navigation for the signed-in user's roles (with counts beside entries), languages, request id."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, g, request, url_for
@@ -11,6 +13,7 @@ from flask_login import current_user
 
 from app.auth.permissions import Permission, has_permission
 from app.auth.roles import ROLE_LABELS
+from app.core.audit_labels import action_label
 from app.core.i18n import ago, format_short_date, format_short_datetime, language_choices
 
 #: Main navigation: (endpoint, label, permission). Shown only to users holding the permission.
@@ -35,6 +38,46 @@ NAVIGATION: list[tuple[str, Any, Permission]] = [
 ]
 
 
+@dataclass(frozen=True)
+class NavCount:
+    """A count shown beside a navigation entry (and on the home page's card of it): "2 acute alerts"."""
+
+    count: int
+    #: The count in words of the interface language.
+    label: str
+    #: Where it leads (a filtered list).
+    url: str
+    #: Badge colour: neutral, info, success, warning or danger.
+    kind: str = "neutral"
+
+
+#: Providers of the counts beside navigation entries, by endpoint. Feature packages register theirs
+#: (:func:`register_nav_counts`), so the core needs to know none of them.
+NAV_COUNTS: dict[str, Callable[[], list[NavCount]]] = {}
+
+
+def register_nav_counts(endpoint: str, provider: Callable[[], list[NavCount]]) -> None:
+    """Show ``provider()``'s counts beside the navigation entry of ``endpoint`` (called once per request)."""
+    NAV_COUNTS[endpoint] = provider
+
+
+def _counts_of(endpoint: str) -> Callable[[], list[NavCount]]:
+    """The counts of an entry, computed when a page first shows them and kept for the rest of the request (the
+    menu and the home page share one query); error pages that show no menu never ask."""
+
+    def counts() -> list[NavCount]:
+        cache = g.setdefault("senim_nav_counts", {})
+        if endpoint not in cache:
+            cache[endpoint] = NAV_COUNTS[endpoint]()
+        return cache[endpoint]
+
+    return counts
+
+
+def _no_counts() -> list[NavCount]:
+    return []
+
+
 def nav_items() -> list[dict[str, Any]]:
     """Navigation entries the current user may open."""
     if not current_user.is_authenticated:
@@ -47,7 +90,8 @@ def nav_items() -> list[dict[str, Any]]:
     for endpoint, label, permission in NAVIGATION:
         if has_permission(current_user, permission):
             url = url_for(endpoint)
-            items.append({"url": url, "label": str(label), "active": request.endpoint == endpoint})
+            items.append({"url": url, "label": str(label), "active": request.endpoint == endpoint,
+                          "counts": _counts_of(endpoint) if endpoint in NAV_COUNTS else _no_counts})
     return items
 
 
@@ -67,3 +111,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["dateformat"] = format_short_date
     app.jinja_env.filters["datetimeformat"] = format_short_datetime
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["action_label"] = action_label

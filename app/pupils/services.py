@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 
 from app.auth.models import User
-from app.auth.permissions import Permission, pupil_scope, visible_pupils
+from app.auth.permissions import Permission, can_see_pupil, pupil_scope, visible_pupils
+from app.consent.services import has_valid_consent
 from app.core import audit
 from app.core.audit import AuditAction, AuditEntry
 from app.core.models import Pupil, SchoolClass, pupil_name_index
 from app.extensions import db
+from app.screening.alerts import open_alerts_by_pupil
 
 
 class DuplicateIIN(ValueError):
@@ -128,3 +131,30 @@ def own_record(*, actor: User) -> Pupil | None:
     audit.record_read(actor, AuditAction.PUPIL_SELF_READ, school_id=pupil.school_id, pupil_id=pupil.id,
                       object_type="pupil", object_id=pupil.uuid)
     return pupil
+
+
+@dataclass(frozen=True)
+class CardLinks:
+    """What the pupil card links to, by what the viewer may use for this pupil (app.auth.permissions)."""
+
+    results: bool
+    consent: bool
+    #: Paper entry needs a valid consent; None when the viewer may not enter forms.
+    paper_entry: bool | None
+    #: The pupil's open alerts; None when the viewer may not see alerts.
+    open_alerts: int | None
+
+
+def card_links(*, actor: User, pupil: Pupil) -> CardLinks:
+    """The pupil card's links to results, consent, paper entry and open alerts that ``actor`` may follow."""
+    def may(permission: Permission) -> bool:
+        return can_see_pupil(actor, pupil, permission)
+
+    enter = may(Permission.SCREENING_ENTER)
+    return CardLinks(
+        results=may(Permission.SCREENING_RESULTS),
+        consent=may(Permission.CONSENT_RECORD),
+        paper_entry=has_valid_consent(pupil) if enter else None,
+        open_alerts=(len(open_alerts_by_pupil(pupil_ids=[pupil.id]).get(pupil.id, []))
+                     if may(Permission.SCREENING_ALERTS) else None),
+    )

@@ -56,6 +56,7 @@ def pupil_detail(pupil_uuid: str) -> str:
         show_iin=has_permission(current_user, Permission.PUPIL_MANAGE),
         can_manage=has_permission(current_user, Permission.PUPIL_MANAGE),
         can_see_log=has_permission(current_user, Permission.PUPIL_ACCESS_LOG),
+        links=services.card_links(actor=current_user, pupil=pupil),
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import RoleAssignment, User
 from app.auth.permissions import Permission, school_scope
@@ -15,7 +17,7 @@ from app.auth.roles import Role
 from app.auth.services import account_key, account_locked, is_locked
 from app.core import audit
 from app.core.audit import AuditAction
-from app.core.models import School, utcnow
+from app.core.models import Pupil, School, SchoolClass, utcnow
 from app.extensions import db
 from app.screening.models import Alert, pupil_ref
 from app.screening.notify import queue_locked_psychologist, queue_overdue
@@ -38,12 +40,81 @@ def _scoped(actor: User, permission: Permission):
     return select(Alert).where(Alert.school_id.in_(schools))
 
 
-def open_alerts(*, actor: User) -> list[Alert]:
-    """Unresolved alerts of the actor's schools, most severe and oldest first; audited."""
-    alerts = _by_urgency(db.session.execute(
-        _scoped(actor, Permission.SCREENING_ALERTS).where(Alert.resolved_at.is_(None))).scalars())
+def open_alerts(*, actor: User, severity: str | None = None, pupil: Pupil | None = None) -> list[Alert]:
+    """Unresolved alerts of the actor's schools, most severe and oldest first; audited. ``severity`` keeps those of
+    one severity, ``pupil`` (already scope-checked) those of one pupil.
+
+    The audit entry is the inbox's, filtered or not: it names no pupil, since an entry tying a pupil to alert reads
+    would tell a reader of the log who is at risk (alert entries name no pupil, issue 9 case 3).
+    """
+    query = _scoped(actor, Permission.SCREENING_ALERTS).where(Alert.resolved_at.is_(None))
+    if pupil is not None:
+        query = query.where(Alert.pupil_ref == pupil_ref(pupil.id))
+    alerts = [a for a in _by_urgency(db.session.execute(query).scalars()) if severity in (None, a.severity)]
     audit.record_read(actor, AuditAction.ALERT_LIST_READ, details={"count": len(alerts)})
     return alerts
+
+
+def open_alert_counts_for(*, actor: User) -> dict[str, int]:
+    """Unresolved alerts by severity over the schools of the actor's alert inbox (the menu and the home page).
+
+    One query whatever the number of alerts or schools: the severity is encrypted, so the alerts are read and
+    counted here (a school's open alerts are few). Not audited: a count names no pupil.
+    """
+    counts = dict.fromkeys(SEVERITIES, 0)
+    query = _scoped(actor, Permission.SCREENING_ALERTS).where(Alert.resolved_at.is_(None))
+    for alert in db.session.execute(query).scalars():
+        counts[alert.severity] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One step in an alert's history: raised, upgraded, escalated, acknowledged or resolved."""
+
+    kind: str
+    at: datetime
+    #: The severity and rule from this step on (raised, upgraded).
+    severity: str | None = None
+    rule: str | None = None
+    #: Who acted (acknowledged, resolved); None for what the system did.
+    by: User | None = None
+    #: What was done (resolved): decrypted for the psychologist.
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertHistory:
+    """An alert with its steps, oldest first."""
+
+    alert: Alert
+    events: tuple[AlertEvent, ...]
+
+
+def alert_history(alert: Alert) -> AlertHistory:
+    """The alert's steps: raised (at its first severity), each upgrade, escalation, acknowledgement, resolution."""
+    details = alert.details
+    # history holds (severity before, rule before, time of the upgrade); each upgrade leads to the next state.
+    states = [(severity, rule) for severity, rule, _at in details.history] + [(details.severity, details.rules[0])]
+    events = [AlertEvent("raised", details.raised_at, *states[0])]
+    events += [AlertEvent("upgraded", datetime.fromisoformat(at), *states[i + 1])
+               for i, (_severity, _rule, at) in enumerate(details.history)]
+    if alert.escalated_at is not None:
+        events.append(AlertEvent("escalated", alert.escalated_at))
+    if alert.acknowledged_at is not None:
+        events.append(AlertEvent("acknowledged", alert.acknowledged_at, by=alert.acknowledged_by))
+    if alert.resolved_at is not None:
+        events.append(AlertEvent("resolved", alert.resolved_at, by=alert.resolved_by, note=alert.resolution_note))
+    return AlertHistory(alert, tuple(sorted(events, key=lambda e: e.at)))
+
+
+def pupil_alerts(*, pupil: Pupil) -> list[AlertHistory]:
+    """Every alert of an (already scope-checked) pupil, open and resolved, newest first, with its history. The
+    caller audits the read (it is part of the pupil's results page)."""
+    alerts = db.session.execute(
+        select(Alert).where(Alert.pupil_ref == pupil_ref(pupil.id))
+        .options(selectinload(Alert.acknowledged_by), selectinload(Alert.resolved_by))).scalars().all()
+    return [alert_history(a) for a in sorted(alerts, key=lambda a: (a.raised_at, a.id), reverse=True)]
 
 
 def get_alert(*, actor: User, alert_uuid: str) -> Alert | None:
@@ -144,6 +215,53 @@ def escalated_alerts(*, actor: User) -> list[Alert]:
     return _by_urgency(db.session.execute(
         _scoped(actor, Permission.SCREENING_ESCALATIONS)
         .where(Alert.escalated_at.is_not(None), Alert.resolved_at.is_(None))).scalars())
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A psychologist the director can reach: the name and, if the account has one, the e-mail address."""
+
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What the director's page shows of an escalated alert: the class, never the pupil, the answers or the rule."""
+
+    uuid: str
+    severity: str
+    class_label: str | None
+    school_name: str
+    raised_at: datetime
+    due_at: datetime
+    escalated_at: datetime
+    acknowledged: bool
+    #: The school's psychologists, who are responsible for its alerts.
+    psychologists: tuple[Contact, ...]
+
+
+def escalations_for(*, actor: User) -> list[Escalation]:
+    """The director's escalated alerts as summaries, most severe and oldest first (a fixed number of queries)."""
+    alerts = escalated_alerts(actor=actor)
+    if not alerts:
+        return []
+    classes = dict(db.session.execute(
+        select(Pupil.id, SchoolClass).join(SchoolClass, Pupil.class_id == SchoolClass.id)
+        .where(Pupil.id.in_({a.pupil_id for a in alerts}))).all())
+    school_ids = {a.school_id for a in alerts}
+    schools = {s.id: s for s in db.session.execute(select(School).where(School.id.in_(school_ids))).scalars()}
+    staff: dict[int, list[Contact]] = {}
+    for user, school_id in db.session.execute(
+            select(User, RoleAssignment.school_id).join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == Role.PSYCHOLOGIST.value, RoleAssignment.school_id.in_(school_ids),
+                   User.active.is_(True)).order_by(User.full_name, User.id)):
+        staff.setdefault(school_id or 0, []).append(Contact(user.display_name, user.email or None))
+    return [Escalation(uuid=a.uuid, severity=a.severity,
+                       class_label=classes[a.pupil_id].label if a.pupil_id in classes else None,
+                       school_name=schools[a.school_id].name, raised_at=a.raised_at, due_at=a.due_at,
+                       escalated_at=a.escalated_at or a.due_at, acknowledged=a.acknowledged_at is not None,
+                       psychologists=tuple(staff.get(a.school_id, ()))) for a in alerts]
 
 
 def escalate_overdue(now: datetime | None = None) -> int:

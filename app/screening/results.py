@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +14,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import Pupil
 from app.extensions import db
+from app.screening.alerts import AlertHistory, pupil_alerts
 from app.screening.fhir import questionnaire_response
 from app.screening.models import ScreeningResult
 from app.screening.services import instrument_for
@@ -27,8 +30,17 @@ class ResultView:
     alerts: list[dict[str, Any]]
 
 
-def pupil_history(*, actor: User, pupil: Pupil) -> list[ResultView]:
-    """Every result of the pupil, oldest first; the opening is audited before anything is shown."""
+@dataclass(frozen=True)
+class PupilHistory:
+    """What the pupil's results page shows: the results, oldest first, and every alert with its history."""
+
+    results: list[ResultView]
+    alerts: list[AlertHistory]
+
+
+def pupil_history(*, actor: User, pupil: Pupil) -> PupilHistory:
+    """Every result of the pupil, oldest first, and the pupil's alerts, open and resolved, newest first; the opening
+    is audited before anything is shown (the entry names the results, not the alerts: see alerts.open_alerts)."""
     results = list(db.session.execute(
         select(ScreeningResult).where(ScreeningResult.pupil_id == pupil.id).order_by(ScreeningResult.completed_at)
     ).scalars())
@@ -38,21 +50,21 @@ def pupil_history(*, actor: User, pupil: Pupil) -> list[ResultView]:
     for r in results:
         scores = r.scores
         views.append(ResultView(r, scores["scales"], scores["bands"], scores["alerts"]))
-    return views
+    return PupilHistory(views, pupil_alerts(pupil=pupil))
 
 
-def trend_series(history: list[ResultView]) -> dict[str, list[tuple[str, float]]]:
-    """{"instrument-ref scale": [(date label, value), ...]} for scales with at least one value."""
-    series: dict[str, list[tuple[str, float]]] = {}
+def trend_series(history: list[ResultView]) -> dict[str, list[tuple[datetime, float]]]:
+    """{"instrument-id · scale": [(completed at, value), ...]} for scales with at least one value."""
+    series: dict[str, list[tuple[datetime, float]]] = {}
     for view in history:
         for scale, value in view.scales.items():
             if value is not None:
                 series.setdefault(f"{view.result.instrument_id} · {scale}", []).append(
-                    (view.result.completed_at.date().isoformat(), float(value)))
+                    (view.result.completed_at, float(value)))
     return series
 
 
-def svg_points(points: list[tuple[str, float]], width: int = 320, height: int = 120,
+def svg_points(points: Sequence[tuple[Any, float]], width: int = 320, height: int = 120,
                pad: int = 16) -> list[tuple[float, float]]:
     """Pixel coordinates of a series (x by order, y scaled to the series' own range)."""
     values = [v for _, v in points]

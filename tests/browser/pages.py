@@ -174,15 +174,15 @@ class LiveServer:
             services.submit_result(actor=_psychologist(), session=None, answers=answers, pupil=_pupil(pupil_uuid),
                                    instrument=services.instrument_for(ref), language=language)
 
-    def acknowledge_alerts(self, pupil_uuid: str) -> None:
-        """The demo psychologist acknowledges every alert of the pupil."""
+    def acknowledge_alerts(self, pupil_uuid: str, *, resolve_note: str | None = None) -> None:
+        """The demo psychologist acknowledges every alert of the pupil (and resolves them, given a note)."""
         from app.screening import alerts
-        from app.screening.models import Alert
 
         with self.app.app_context():
-            pupil = _pupil(pupil_uuid)
-            for alert in db.session.execute(select(Alert).where(Alert.pupil_id == pupil.id)).scalars():
-                alerts.acknowledge(actor=_psychologist(), alert=alert)
+            for history in alerts.pupil_alerts(pupil=_pupil(pupil_uuid)):
+                alerts.acknowledge(actor=_psychologist(), alert=history.alert)
+                if resolve_note and history.alert.resolved_at is None:
+                    alerts.resolve(actor=_psychologist(), alert=history.alert, note=resolve_note)
 
     def escalate_overdue(self, *, days_later: int = 3) -> None:
         """Escalate the unacknowledged alerts as the overdue check would ``days_later`` days from now."""

@@ -37,7 +37,9 @@ def test_alert_inbox_shows_title_and_message_in_interface_language(client, world
     page = client.get("/screening/alerts").get_data(as_text=True)
     assert asq.text("ru").title in page
     assert asq.text("ru").messages["alert_acute"].split()[0] in page
-    assert '<span class="muted small">asq@1.0 · asq.acute</span>' in page  # the raw ref, for methodologists
+    # The rule and the version in words, never their codes (issue 8 item 13).
+    assert "asq.acute" not in page and "asq@1.0" not in page
+    assert "ASQ: на вопрос 5 дан ответ «да»" in page
 
 
 def test_results_show_scale_and_band_names(client, world):
@@ -49,7 +51,8 @@ def test_results_show_scale_and_band_names(client, world):
     text = client.get(f"/screening/pupils/{world.p1.uuid}/results").get_data(as_text=True)
     assert "Percentage score: 40" in text and "poor well-being (below 50)" in text
     assert "poor_wellbeing" not in text
-    assert who5.text("en").title in text and '<span class="muted small">who-5@1.0 (ru, paper)</span>' in text
+    assert who5.text("en").title in text and "version 1.0" in text and "who-5@1.0" not in text
+    assert "on paper · language of the texts: Russian" in text and "(ru, paper)" not in text
 
 
 def test_campaign_choices_use_interface_language_and_short_statuses(app_ctx):
@@ -113,8 +116,7 @@ def test_pupil_history_names_each_band_after_its_instrument(client, world):
     _speaks(world.psy1, "en")
     login(client, world.psy1)
     text = client.get(f"/screening/pupils/{world.p1.uuid}/results").get_data(as_text=True)
-    rows = re.findall(r"<tr>\s*<td>.*?</tr>", text, re.S)
-    bands = [re.findall(r"<td>(.*?)</td>", row, re.S)[3] for row in rows]  # Date, Instrument, Scores, Bands
+    bands = re.findall(r"<dt>Bands</dt><dd>(.*?)</dd>", text, re.S)  # one card per result, oldest first
     assert bands == ["low distress (no probable serious distress)<br>",
                      "score below 15 (a descriptive range, not a finding)<br>",
                      "moderate depressive symptoms<br>depression screen negative (below the cut-off)<br>"], bands

@@ -150,7 +150,8 @@ def test_upload_four_files_then_campaign_score_alert_and_fhir(client, world):
     assert result.scores["scales"] == {"total": 5} and result.scores["bands"] == {"total": "talk_to_psychologist"}
     alert = db.session.execute(select(Alert)).scalar_one()
     assert (alert.severity, alert.rule_id, alert.instrument_ref) == ("urgent", "example-mood.unsafe", method.ref)
-    assert "example-mood.unsafe" in client.get("/screening/alerts").get_data(as_text=True)
+    inbox = client.get("/screening/alerts").get_data(as_text=True)
+    assert "example-mood unsafe" in inbox and "example-mood.unsafe" not in inbox  # its own rule, as words
 
     fhir = export_fhir(actor=world.psy1, result=result)
     assert fhir["questionnaire"].endswith(f"/Questionnaire/local/{world.s1.id}/example-mood|1.0")

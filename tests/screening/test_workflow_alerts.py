@@ -38,7 +38,7 @@ def test_overdue_alert_escalates_emails_and_shows_to_director(client, world, app
     assert db.session.execute(select(Alert)).scalar_one().escalated_at is not None
     login(client, world.a1)
     page = client.get("/screening/escalations").get_data(as_text=True)
-    assert "acute" in page and world.p1.first_name not in page
+    assert "Аса шұғыл" in page and world.p1.first_name not in page  # the severity in the page's language
 
 
 def test_the_escalate_command_sends_the_mail_it_queued(app_ctx, world, monkeypatch):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.auth.permissions import Permission, deny_404, require
+from app.auth.permissions import Permission, deny_404, get_pupil_or_404, has_permission, require
+from app.core.links import safe_next
 from app.core.models import utcnow
+from app.core.web import NavCount, register_nav_counts
 from app.screening import alerts as services
 from app.screening import labels
 from app.screening.forms import AcknowledgeForm, ResolveForm
@@ -27,15 +29,39 @@ def _get_alert_or_404(alert_uuid: str) -> Alert:
     return alert
 
 
+def _open_alert_counts() -> list[NavCount]:
+    """The menu's and the home page's count of open alerts by severity, each a link to the inbox filtered by it."""
+    if not has_permission(current_user, P):
+        return []
+    return [NavCount(count=count, label=labels.severity_count(severity, count), kind=labels.severity_kind(severity),
+                     url=url_for("screening.alert_inbox", severity=severity))
+            for severity, count in services.open_alert_counts_for(actor=current_user).items()]
+
+
+register_nav_counts("screening.alert_inbox", _open_alert_counts)
+
+
 @bp.route("/screening/alerts")
 @require(P)
 def alert_inbox() -> str:
-    alerts = services.open_alerts(actor=current_user)
-    # Titles and rule messages in the interface language; the raw ref stays beside them for methodologists.
+    severity = request.args.get("severity")
+    severity = severity if severity in services.SEVERITIES else None
+    pupil_uuid = request.args.get("pupil")
+    pupil = get_pupil_or_404(current_user, pupil_uuid, P) if pupil_uuid else None
+    alerts = services.open_alerts(actor=current_user, severity=severity, pupil=pupil)
+    # Titles, rule names and messages in the interface language; the version in small print.
     described = {a.uuid: (labels.instrument_title(a.instrument_ref), labels.alert_message(a.instrument_ref, a.rule_id))
                  for a in alerts}
+    here = url_for("screening.alert_inbox", severity=severity, pupil=pupil.uuid if pupil else None)
     return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
+                           severity=severity, pupil=pupil, version=labels.instrument_version,
+                           back=here if (severity or pupil) else None,
                            ack_form=AcknowledgeForm(), resolve_form=ResolveForm())
+
+
+def _inbox() -> str:
+    """Back to the inbox, filtered as it was (``next``, a path on this site only)."""
+    return safe_next(request.args.get("next"), default=url_for("screening.alert_inbox"))
 
 
 @bp.route("/screening/alerts/<alert_uuid>/acknowledge", methods=["POST"])
@@ -45,7 +71,7 @@ def alert_acknowledge(alert_uuid: str) -> Response:
     if AcknowledgeForm().validate_on_submit():
         services.acknowledge(actor=current_user, alert=alert)
         flash(_("Alert acknowledged."), "success")
-    return redirect(url_for("screening.alert_inbox"))
+    return redirect(_inbox())
 
 
 @bp.route("/screening/alerts/<alert_uuid>/resolve", methods=["POST"])
@@ -62,12 +88,12 @@ def alert_resolve(alert_uuid: str) -> str | Response:
             flash(_("Acknowledge the alert first."), "error")
         else:
             flash(_("Alert resolved."), "success")
-    return redirect(url_for("screening.alert_inbox"))
+    return redirect(_inbox())
 
 
 @bp.route("/screening/escalations")
 @require(Permission.SCREENING_ESCALATIONS)
 def escalations() -> str:
-    return render_template("screening/escalations.html", alerts=services.escalated_alerts(actor=current_user),
+    return render_template("screening/escalations.html", escalations=services.escalations_for(actor=current_user),
                            locked=services.locked_psychologists_for(actor=current_user),
                            now=utcnow())

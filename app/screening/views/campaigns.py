@@ -73,7 +73,8 @@ def campaign_list() -> str:
     schools = select(School.id).where(school_scope(current_user, P))
     campaigns = list(db.session.execute(
         select(Campaign).where(Campaign.school_id.in_(schools)).order_by(Campaign.opens_at.desc())).scalars())
-    return render_template("screening/campaign_list.html", campaigns=campaigns)
+    titles = {ref: labels.instrument_title(ref) for c in campaigns for ref in c.instrument_refs}
+    return render_template("screening/campaign_list.html", campaigns=campaigns, titles=titles)
 
 
 @bp.route("/screening/campaigns/new", methods=["GET", "POST"])

@@ -36,7 +36,8 @@ def paper_start() -> str | Response:
                           for p in pupils if p.id in consented])
     form.instrument.choices = instrument_choices({p.school_id for p in pupils})
     form.language.choices = choices([(code, name) for code, name in LANGUAGE_NAMES.items()])
-    if request.args and form.validate():
+    # ?pupil=<uuid> alone (the pupil card's link) only preselects the pupil: no "required" errors yet.
+    if request.args.keys() - {"pupil"} and form.validate():
         return redirect(url_for("screening.paper_entry", pupil_uuid=form.pupil.data,
                                 instrument=form.instrument.data, language=form.language.data))
     return render_template("screening/paper_start.html", form=form, missing=len(pupils) - len(consented))

@@ -8,8 +8,10 @@ from flask import Response, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth.permissions import Permission, deny_404, get_pupil_or_404, require
+from app.auth.permissions import Permission, can_see_pupil, deny_404, get_pupil_or_404, require
 from app.auth.stepup import require_recent_auth
+from app.core.i18n import format_short_date
+from app.core.models import utcnow
 from app.core.security import DOWNLOAD_CSP
 from app.screening import labels
 from app.screening import results as services
@@ -23,13 +25,19 @@ P = Permission.SCREENING_RESULTS
 @require(P)
 def pupil_results(pupil_uuid: str) -> str:
     pupil = get_pupil_or_404(current_user, pupil_uuid, P)
-    history = services.pupil_history(actor=current_user, pupil=pupil)
-    titles = {v.result.instrument_ref: labels.instrument_title(v.result.instrument_ref) for v in history}
-    charts = [(_chart_name(name, history, titles), points, services.svg_points(points))
+    record = services.pupil_history(actor=current_user, pupil=pupil)
+    history = record.results
+    refs = {v.result.instrument_ref for v in history} | {h.alert.instrument_ref for h in record.alerts}
+    titles = {ref: labels.instrument_title(ref) for ref in refs}
+    charts = [(_chart_name(name, history, titles), [(format_short_date(at), value) for at, value in points],
+               services.svg_points(points))
               for name, points in services.trend_series(history).items()]
-    return render_template("screening/results.html", pupil=pupil, history=history, charts=charts, titles=titles,
+    return render_template("screening/results.html", pupil=pupil, history=history, alerts=record.alerts,
+                           charts=charts, titles=titles, now=utcnow(), version=labels.instrument_version,
                            scale_label=labels.scale_label, band_label=labels.band_label,
-                           population_label=labels.population_label)
+                           population_label=labels.population_label,
+                           can_open_card=can_see_pupil(current_user, pupil, Permission.PUPIL_READ),
+                           can_manage_alerts=can_see_pupil(current_user, pupil, Permission.SCREENING_ALERTS))
 
 
 def _chart_name(series: str, history: list[services.ResultView], titles: dict[str, str]) -> str:
