@@ -118,6 +118,8 @@ class AuditAction(enum.StrEnum):
     LOCAL_INSTRUMENT_RETIRE = "screening:local_instrument:retire"
     CLASS_OVERVIEW_READ = "screening:class_overview:read"
     SCREENING_SESSION_CLOSED = "screening:session:closed"
+    #: A rule's launch_instrument started (or continued, or could not start) a follow-up sitting.
+    SCREENING_SESSION_LAUNCHED = "screening:session:launched"
     PASSWORD_RESET_REQUESTED = "auth:password_reset:requested"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_COMPLETED = "auth:password_reset:completed"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_REFUSED = "auth:password_reset:refused"  # noqa: S105  (an action name, not a password)
