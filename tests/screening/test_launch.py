@@ -169,7 +169,8 @@ def test_an_open_asq_of_the_campaign_is_continued_not_started_twice(client, worl
 def test_an_asq_already_taken_in_the_campaign_is_not_launched_again(client, world):
     camp, phq = _start(client, world, refs=(PHQ_A, ASQ))
     taken = session_with_code(camp, world.p1, code="ASQQ-2345", ref=ASQ, language="ru")
-    services.submit_result(actor=None, session=taken, answers=dict(zip(("q1", "q2", "q3", "q4"), ASQ_NEGATIVE)))
+    answers = dict(zip(("q1", "q2", "q3", "q4"), ASQ_NEGATIVE, strict=True))
+    services.submit_result(actor=None, session=taken, answers=answers)
     assert _answer(client, PHQ_A_ITEM_9).headers["Location"].endswith("/s/done")
     assert _adult_comes(_done_page(client))
     assert len(_sessions(world.p1)) == 2
@@ -217,7 +218,7 @@ def test_a_pupil_too_young_for_the_launched_instrument_gets_the_end_page_and_kee
 
 
 def test_launches_chain_who_5_to_phq_a_to_asq_in_one_visit(client, world):
-    _camp, who = _start(client, world, refs=(WHO_5,), ref=WHO_5, code="WHO5-2345")
+    _start(client, world, refs=(WHO_5,), ref=WHO_5, code="WHO5-2345")
     assert _answer(client, [0, 0, 0, 0, 0]).headers["Location"].endswith("/s/q")
     assert _answer(client, PHQ_A_ITEM_9).headers["Location"].endswith("/s/q")
     assert _answer(client, ASQ_ACUTE).headers["Location"].endswith("/s/done")
