@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.core.audit import AuditAction, AuditEntry
 from app.core.models import utcnow
 from app.extensions import db
-from app.screening import launch, services
+from app.screening import launch, local, services
 from app.screening.expiry import close_expired
 from app.screening.models import Alert, ScreeningResult, ScreeningSession, SessionStatus
 from tests.factories import World, csrf_token, login, make_pupil, post
@@ -249,6 +249,35 @@ def test_a_new_code_after_the_chain_starts_afresh(client, world):
     post(client, "/s", {"code": "NEXT-2345"})  # the next pupil on the same tablet
     _answer(client, PHQ_A_CALM)
     assert "alert--danger" not in _done_page(client)
+
+
+# --- a school's own method ----------------------------------------------------------------------
+
+
+def _local_files(target: str) -> dict[str, bytes]:
+    texts = {name: (local.TEMPLATE_DIR / name).read_text(encoding="utf-8") for name in local.FILE_NAMES}
+    texts["instrument.yaml"] = texts["instrument.yaml"].replace(
+        "    evaluate: on_submit\n", f"    evaluate: on_submit\n    launch_instrument: {target}\n")
+    return {name: text.encode() for name, text in texts.items()}
+
+
+def test_a_local_method_that_launches_the_asq_takes_the_pupil_there(client, world):
+    method = local.upload(actor=world.psy1, school=world.s1, archive=None, files=_local_files("asq"))
+    _camp, _own = _start(client, world, refs=(method.ref,), ref=method.ref, code="MOOD-2345")
+    assert _answer(client, [0, 0, 2]).headers["Location"].endswith("/s/q")  # question 3 "2": its urgent rule
+    assert [s.instrument_ref for s in _sessions(world.p1)] == [method.ref, ASQ]
+    assert _answer(client, ASQ_NEGATIVE).headers["Location"].endswith("/s/done")
+    assert _adult_comes(_done_page(client))
+
+
+@pytest.mark.parametrize("target", ["no-such-test", "example-mood"])
+def test_a_local_method_may_launch_only_an_instrument_that_exists(app_ctx, world, target):
+    with pytest.raises(local.LocalUploadError) as caught:
+        local.upload(actor=world.psy1, school=world.s1, archive=None, files=_local_files(target))
+    [problem] = caught.value.problems
+    with app_ctx.test_request_context(headers={"Accept-Language": "en"}):
+        message = str(problem.message)
+    assert problem.file == "instrument.yaml" and problem.line is not None and f"launch_instrument: {target}" in message
 
 
 # --- paper entry --------------------------------------------------------------------------------
