@@ -327,7 +327,7 @@ def _submit(*, actor: User | None, session: ScreeningSession | None, answers: Ma
                       instrument_ref=instrument.ref, session_id=session.id if session is not None else None,
                       result=result, partial=frozenset(a.rule for a in scored.alerts if a.partial))
         follow_ups = launcher.FollowUps()
-        if launch and session is not None:
+        if launch and session is not None and any(rule.launch_instrument for rule in instrument.alerts):
             # The rules fired now and those fired at an answer since changed (the alert stays: so does the launch).
             fired = {a.rule for a in scored.alerts} | {r for a in result.alerts for r in a.details.rules}
             follow_ups = launcher.start_follow_ups(session=session, instrument=instrument, rule_ids=fired, now=now)
