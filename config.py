@@ -120,6 +120,10 @@ class BaseConfig:
         "acute": timedelta(minutes=15), "urgent": "end_of_school_day", "routine": timedelta(days=7),
     }
     SENIM_SCHOOL_DAY_ENDS = "18:00"
+    #: How long a sitting that an alert rule launched (PHQ-A question 9 -> ASQ) stays open. It has no printed code,
+    #: so it cannot be resumed once the pupil's browser session ends; after this, close-expired submits what was
+    #: answered and an abandoned positive ASQ gets its fail-safe.
+    SENIM_LAUNCHED_SITTING_TIME = timedelta(hours=2)
     #: Wrong one-time codes within SENIM_LOCKOUT_WINDOW before /s refuses further tries: per browser, and per
     #: address (sized for a class of 30 behind one school NAT). Counted apart from staff sign-in failures.
     SENIM_OTC_DEVICE_THRESHOLD = 10

@@ -127,6 +127,8 @@ class AuditAction(enum.StrEnum):
     SCREENING_CODES_VIEWED = "screening:session:codes_viewed"
     #: The codes of unprinted cards were erased after SENIM_CODE_CARDS_KEPT.
     SCREENING_CODES_PURGED = "screening:session:codes_purged"
+    #: A rule's launch_instrument started (or continued, or could not start) a follow-up sitting.
+    SCREENING_SESSION_LAUNCHED = "screening:session:launched"
     PASSWORD_RESET_REQUESTED = "auth:password_reset:requested"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_COMPLETED = "auth:password_reset:completed"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_REFUSED = "auth:password_reset:refused"  # noqa: S105  (an action name, not a password)

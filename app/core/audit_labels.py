@@ -82,6 +82,7 @@ AUDIT_ACTION_LABELS: dict[A, LazyString] = {
     A.SCREENING_CODE_REPLACED: _l("One-time code replaced"),
     A.SCREENING_CODES_VIEWED: _l("Code cards opened"),
     A.SCREENING_CODES_PURGED: _l("Unprinted code cards erased"),
+    A.SCREENING_SESSION_LAUNCHED: _l("Follow-up questionnaire started by an answer"),
     A.PASSWORD_RESET_REQUESTED: _l("New password requested"),
     A.PASSWORD_RESET_COMPLETED: _l("New password chosen with an e-mailed link"),
     A.PASSWORD_RESET_REFUSED: _l("New password request refused"),

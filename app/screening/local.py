@@ -262,6 +262,13 @@ def _local_rules(school: School, structure: Mapping[str, Any], node: yaml.Node |
     if structure["licence"]["electronic_use"] != "allowed":
         problems.append(Problem(name, _line_of(node, "licence.electronic_use"), _l(
             "licence.electronic_use: only methods whose licence allows electronic use can be uploaded")))
+    own = {m.instrument_id for m in school_methods([school.id], include_retired=False)}
+    for n, rule in enumerate(structure.get("alerts") or ()):
+        target = rule.get("launch_instrument")
+        if target is not None and (target == iid or (target not in registry() and target not in own)):
+            problems.append(Problem(name, _line_of(node, f"alerts[{n}].launch_instrument"), _l(
+                "launch_instrument: %(target)s is neither an instrument shipped with Senim nor another method of "
+                "your school; name the instrument the pupil should answer next (for example asq)", target=target)))
     if _find(school.id, iid, version) is not None:
         problems.append(Problem(name, _line_of(node, "version"), _l(
             "version: %(id)s %(version)s is already published for this school and is never changed; "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +40,7 @@ from app.screening.scoring import Alert as RuleAlert
 from app.screening.scoring import ScoreResult, check_answers, score
 
 if TYPE_CHECKING:
+    from app.screening.launch import FollowUps  # imports this module
     from app.screening.selfservice import OpenSession  # imports this module's importers
 
 _SEVERITY_FLAG = {Severity.ACUTE: FlagLevel.ACUTE, Severity.URGENT: FlagLevel.URGENT,
@@ -279,8 +280,32 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
     Self-completion passes the ``session`` (pupil, instrument and language come from it); paper entry
     passes ``pupil``, ``instrument`` and ``language`` with ``session=None``. A sitting whose pupil's consent has
     been withdrawn or has expired is stopped instead and nothing is saved
-    (:class:`~app.screening.stopping.ScreeningStopped`).
+    (:class:`~app.screening.stopping.ScreeningStopped`). Nothing is launched: a sitting
+    closed for the pupil (close-expired) has nobody to go on; the pupil's own submission is :func:`submit_sitting`.
     """
+    return _submit(actor=actor, session=session, answers=answers, pupil=pupil, instrument=instrument,
+                   language=language, launch=False).result
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A pupil's submitted sitting: its result, and the sittings its alert rules launch (see launch.py)."""
+
+    result: ScreeningResult
+    follow_ups: FollowUps
+
+
+def submit_sitting(*, session: ScreeningSession, answers: Mapping[str, object]) -> Submitted:
+    """The pupil's own submission: :func:`submit_result`, and in the same transaction the sittings that its
+    fired rules launch (``launch_instrument``: PHQ-A question 9 → ASQ), for the same pupil and campaign."""
+    return _submit(actor=None, session=session, answers=answers, pupil=None, instrument=None, language=None,
+                   launch=True)
+
+
+def _submit(*, actor: User | None, session: ScreeningSession | None, answers: Mapping[str, object],
+            pupil: Pupil | None, instrument: Instrument | None, language: str | None, launch: bool) -> Submitted:
+    from app.screening import launch as launcher  # imports this module
+
     if session is not None:
         # The sitting's row locked: a withdrawal committing now is waited for and then seen (it stops the row).
         db.session.refresh(session, with_for_update=True)
@@ -320,6 +345,11 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
         _raise_alerts(actor=actor, rule_alerts=scored.alerts, pupil_id=pupil.id, school_id=pupil.school_id,
                       instrument_ref=instrument.ref, session_id=session.id if session is not None else None,
                       result=result, partial=frozenset(a.rule for a in scored.alerts if a.partial))
+        follow_ups = launcher.FollowUps()
+        if launch and session is not None and any(rule.launch_instrument for rule in instrument.alerts):
+            # The rules fired now and those fired at an answer since changed (the alert stays: so does the launch).
+            fired = {a.rule for a in scored.alerts} | {r for a in result.alerts for r in a.details.rules}
+            follow_ups = launcher.start_follow_ups(session=session, instrument=instrument, rule_ids=fired, now=now)
         audit.record(actor, AuditAction.SCREENING_SUBMIT, school_id=pupil.school_id, pupil_id=pupil.id,
                      object_type="screening_result", object_id=result.uuid,
                      details={"instrument": instrument.ref, "language": language, "mode": result.mode})
@@ -327,7 +357,7 @@ def submit_result(*, actor: User | None, session: ScreeningSession | None, answe
     except Exception:
         db.session.rollback()
         raise
-    return result
+    return Submitted(result, follow_ups)
 
 
 def result_alert_severities(result: ScreeningResult) -> set[str]:

@@ -138,27 +138,29 @@ class LiveServer:
             if not consent.has_valid_consent(pupil):
                 consent.record_paper_consent(actor=_psychologist(), pupil=pupil, signed_on=consent.today_local())
 
-    def plan_campaign(self, title: str, class_labels: tuple[str, ...]) -> str:
-        """The uuid of a new online ASQ campaign of the demo classes, open from an hour ago for a week."""
+    def plan_campaign(self, title: str, class_labels: tuple[str, ...], ref: str = ASQ) -> str:
+        """The uuid of a new online campaign (ASQ unless ``ref`` says otherwise) of the demo classes, open from an
+        hour ago for a week."""
         from app.screening import campaigns
 
         with self.app.app_context():
             now = utcnow()
             campaign = campaigns.create_campaign(
-                actor=_psychologist(), school=_demo_school(), title=title, instrument_refs=[ASQ],
+                actor=_psychologist(), school=_demo_school(), title=title, instrument_refs=[ref],
                 classes=[_demo_class(label) for label in class_labels], opens_at=now - timedelta(hours=1),
                 closes_at=now + timedelta(days=7), mode="online")
             return campaign.uuid
 
-    def issue_code(self, pupil_uuid: str) -> str:
-        """A fresh one-time ASQ code for the pupil (consent recorded, a campaign of the pupil's class opened)."""
+    def issue_code(self, pupil_uuid: str, ref: str = ASQ) -> str:
+        """A fresh one-time code for the pupil (ASQ unless ``ref`` says otherwise; consent recorded, a campaign of
+        the pupil's class opened)."""
         from app.screening import campaigns
         from app.screening.models import Campaign
 
         self.record_consent(pupil_uuid)
         with self.app.app_context():
             label = _pupil(pupil_uuid).school_class.label
-        campaign_uuid = self.plan_campaign(f"Browser {label}", (label,))
+        campaign_uuid = self.plan_campaign(f"Browser {label}", (label,), ref)
         with self.app.app_context():
             campaign = db.session.execute(select(Campaign).where(Campaign.uuid == campaign_uuid)).scalar_one()
             [(_who, _ref, code)] = campaigns.issue_codes(actor=_psychologist(), campaign=campaign,

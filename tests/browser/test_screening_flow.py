@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from app.auth.roles import Role
 from app.consent.services import today_local
 from tests.browser.checks import DESKTOP, PHONE, check_page
 from tests.browser.pages import ASQ, LANGUAGES, LiveServer, requires_chromium, sign_in, switch_language
@@ -24,6 +25,7 @@ from tests.browser.pages import ASQ, LANGUAGES, LiveServer, requires_chromium, s
 pytestmark = [pytest.mark.browser, requires_chromium]
 
 YES, NO = 1, 0
+PHQ_A = "phq-a@1.1"
 ACUTE_MESSAGE = "An adult from your school will come to talk with you very soon."
 HELPLINES = ("150", "111", "112")
 
@@ -139,7 +141,10 @@ def test_pupil_on_a_phone_raises_an_acute_alert_that_reaches_psychologist_and_te
     _tap_choice(phone, "language", "kk")
     phone.locator("main form button[type=submit]").tap()
     expect(phone.locator("html")).to_have_attribute("lang", "kk")
-    _expect_question(phone, 1, 4)  # the acuity question is asked only after a "yes"
+    # "Question 1 of up to 5": the acuity question is asked only after a "yes", and the total never changes.
+    _expect_question(phone, 1, 5)
+    expect(phone.locator(".progress__label")).to_have_text(
+        live_server.text("Question %(current)s of up to %(total)s", "kk", current=1, total=5))
     _answer(phone, YES)
     _expect_question(phone, 2, 5)
     _answer(phone, NO, keyboard=True)
@@ -211,7 +216,7 @@ def test_pupil_pages_in_each_language(open_context: Callable[..., Any], live_ser
             _enter_code(phone, code)
         expect(phone.locator("html")).to_have_attribute("lang", language)
         expect(phone.locator("main legend")).to_contain_text(items[item])
-        _expect_question(phone, number, 4 if number == 1 else 5)
+        _expect_question(phone, number, 5)
         if number in (1, 5):
             problems += check_page(phone, artifacts, f"pupil-question-{number}", language)
         _answer(phone, value, keyboard=number % 2 == 0)
@@ -231,8 +236,80 @@ def test_all_no_skips_the_acuity_question_and_ends_calmly(open_context: Callable
     _tap_choice(phone, "language", "ru")
     phone.keyboard.press("Enter")
     for number in range(1, 5):
-        _expect_question(phone, number, 4)
+        _expect_question(phone, number, 5)  # "up to 5": the fifth question is never asked here
         _answer(phone, NO, keyboard=True)
     _expect_help_and_no_score(phone, live_server, "ru", acute=False)
     phone.go_back()
     expect(phone).not_to_have_url(re.compile(r"/s/q"))  # a finished session cannot be reopened
+
+
+def _texts(live: LiveServer, ref: str, language: str) -> Any:
+    from app.screening.services import instrument_for
+
+    with live.app.app_context():
+        return instrument_for(ref).text(language)
+
+
+def test_phq_a_question_9_goes_on_to_the_asq_in_the_same_visit_and_ends_with_help(
+        open_context: Callable[..., Any], live_server: LiveServer, artifacts: Path) -> None:
+    """Issue 8 item 2: PHQ-A question 9 above "not at all" → the ASQ at once, no new code → acute end page."""
+    pupil_uuid, _name = live_server.fresh_pupil("7А")
+    code = live_server.issue_code(pupil_uuid, PHQ_A)
+    phq, asq = _texts(live_server, PHQ_A, "ru"), _texts(live_server, ASQ, "ru")
+    phone = open_context(**PHONE).new_page()
+    _enter_code(phone, code)
+    _tap_choice(phone, "language", "ru")
+    phone.locator("main form button[type=submit]").tap()
+    expect(phone.locator("h1")).to_have_text(phq.title)
+    for number in range(1, 9):
+        _expect_question(phone, number, 11)  # "up to 11": the difficulty question depends on the answers
+        _answer(phone, NO, keyboard=number % 2 == 0)
+    expect(phone.locator("main legend")).to_contain_text(phq.items["self_harm"])
+    _answer(phone, 1)  # "several days"
+    _answer(phone, NO)  # past year
+    _answer(phone, NO)  # difficulty (asked: question 9 was above 0)
+
+    # The ASQ, at once, in the same visit: no code page, no language page, and no pause (there is no card).
+    expect(phone).to_have_url(re.compile(r"/s/q"))
+    expect(phone.locator("h1")).to_have_text(asq.title)
+    expect(phone.locator("main")).to_contain_text(live_server.text("Thank you. Please answer a few more questions.",
+                                                                   "ru"))
+    expect(phone.locator("form[action$='/s/pause']")).to_have_count(0)
+    problems = check_page(phone, artifacts, "pupil-follow-up-question", "ru")  # axe, and at 390 px
+    assert not problems, "axe:\n" + "\n".join(problems)
+    for number, (item, value) in enumerate([("q1", YES), ("q2", NO), ("q3", NO), ("q4", NO), ("q5", YES)], 1):
+        _expect_question(phone, number, 5)
+        expect(phone.locator("main legend")).to_contain_text(asq.items[item])
+        _answer(phone, value)
+    _expect_help_and_no_score(phone, live_server, "ru", acute=True)
+
+    staff = open_context(**DESKTOP).new_page()
+    sign_in(staff, live_server, live_server.create_account(Role.PSYCHOLOGIST), language="en")
+    staff.goto("/screening/alerts")
+    cards = staff.locator("li.alert-card", has=staff.locator(f'a[href*="{pupil_uuid}"]'))
+    expect(cards).to_have_count(2)  # one alert per sitting: the PHQ-A's (urgent) and the ASQ's (acute)
+    expect(cards.and_(staff.locator(".alert-card--acute"))).to_have_count(1)
+    expect(cards.and_(staff.locator(".alert-card--urgent"))).to_have_count(1)
+
+
+def test_a_pupil_who_stops_after_a_yes_to_asq_question_1_leaves_an_alert_in_the_inbox(
+        open_context: Callable[..., Any], live_server: LiveServer) -> None:
+    pupil_uuid, _name = live_server.fresh_pupil("8Б")
+    code = live_server.issue_code(pupil_uuid)
+    phone_context = open_context(**PHONE)
+    phone = phone_context.new_page()
+    _enter_code(phone, code)
+    _tap_choice(phone, "language", "kk")
+    phone.locator("main form button[type=submit]").tap()
+    _answer(phone, YES)
+    _expect_question(phone, 2, 5)
+    phone_context.close()  # the pupil walks away: no pause, no submission, nobody runs close-expired
+
+    staff = open_context(**DESKTOP).new_page()
+    sign_in(staff, live_server, live_server.create_account(Role.PSYCHOLOGIST), language="en")
+    staff.goto("/screening/alerts")
+    card = staff.locator("li.alert-card", has=staff.locator(f'a[href*="{pupil_uuid}"]'))
+    expect(card).to_have_count(1)
+    expect(card).to_have_class(re.compile(r"alert-card--urgent"))
+    expect(card.locator(".badge--warning").first).to_have_text("Urgent")
+    expect(card).to_contain_text(_texts(live_server, ASQ, "en").title)

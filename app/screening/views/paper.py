@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import RadioField
 from wtforms.validators import Optional
@@ -16,7 +17,7 @@ from app.auth.permissions import Permission, get_pupil_or_404, require, visible_
 from app.consent import services as consent
 from app.core.i18n import LANGUAGE_NAMES
 from app.extensions import db
-from app.screening import services
+from app.screening import labels, launch, services
 from app.screening.forms import PaperEntryForm, choices
 from app.screening.instruments import UnknownInstrumentError
 from app.screening.scoring import ScoringInputError
@@ -78,9 +79,22 @@ def paper_entry(pupil_uuid: str) -> str | Response:
             form.form_errors.append(_("Some answers are not valid for this questionnaire."))
         else:
             flash(_("Answers saved."), "success")
-            if result.alerts:
+            alerts = result.alerts
+            if alerts:
                 flash(_("This form raised an alert: see the alert inbox."), "warning")
+            for target in launch.paper_follow_ups(instrument=instrument, school_id=pupil.school_id,
+                                                  rule_ids={r for a in alerts for r in a.details.rules}):
+                _flash_give_now(pupil.uuid, target.ref, language)
             return redirect(url_for("screening.pupil_results", pupil_uuid=pupil.uuid))
     age = pupil.age_on(date.today())
     return render_template("screening/paper_entry.html", form=form, pupil=pupil, instrument=instrument, texts=texts,
                            age=age, outside_age=services.outside_age_range(instrument, age))
+
+
+def _flash_give_now(pupil_uuid: str, ref: str, language: str) -> None:
+    """Tell the psychologist to give the instrument a rule launched (PHQ-A question 9 → ASQ), with its form."""
+    title = labels.instrument_title(ref)
+    url = url_for("screening.paper_entry", pupil_uuid=pupil_uuid, instrument=ref, language=language)
+    flash(Markup('{} <a href="{}">{}</a>').format(
+        _("These answers call for the %(instrument)s at once: give it to the pupil now.", instrument=title),
+        url, _("Enter the %(instrument)s for this pupil", instrument=title)), "warning")

@@ -13,11 +13,15 @@ from app.core.routing import db_int
 from app.screening import selfservice, services, stopping
 from app.screening.forms import CodeForm, LanguageForm, QuestionForm, choices
 from app.screening.instrument_model import Instrument, Item
+from app.screening.launch import FollowUps
 from app.screening.rules import Severity
 from app.screening.scoring import ScoringInputError, visible_items
 from app.screening.views import bp
 
 KEY, DONE, ACUTE = "senim_screening", "senim_screening_done", "senim_screening_acute"
+#: Follow-up sittings still to take (uuids, in order); every follow-up sitting of this visit; an adult will come.
+QUEUE, FOLLOWING, ADULT = "senim_screening_next", "senim_screening_following", "senim_screening_adult"
+_CHAIN = (DONE, ACUTE, QUEUE, FOLLOWING, ADULT)
 DEVICE = "senim_device"
 STATUS_LABELS = {"unvalidated_translation": "Translation not yet validated"}
 
@@ -48,8 +52,8 @@ def enter_code() -> str | Response:
             return render_template("screening/pupil/code.html", form=form)
         if found is not None:
             session[KEY] = found.uuid
-            session.pop(DONE, None)
-            session.pop(ACUTE, None)
+            for key in _CHAIN:
+                session.pop(key, None)
             return redirect(url_for("screening.question" if found.language else "screening.choose_language"))
         form.code.errors.append(_("This code does not work. Check it, or ask the school psychologist."))
     return render_template("screening/pupil/code.html", form=form)
@@ -119,8 +123,11 @@ def question() -> str | Response:
         form.validate()
     elif draft.get(item.id) is not None:
         form.answer.data = draft[item.id]
-    return render_template("screening/pupil/question.html", form=form, texts=texts, n=n, total=len(shown),
-                           unvalidated=texts.status == "unvalidated_translation", acute=session.get(ACUTE, False))
+    # The total never changes half-way: every item counts, and skip logic makes it "up to" that many.
+    return render_template("screening/pupil/question.html", form=form, texts=texts, n=n, total=len(instrument.items),
+                           up_to=instrument.has_skip_logic, last=n >= len(shown),
+                           unvalidated=texts.status == "unvalidated_translation", acute=session.get(ACUTE, False),
+                           follow_up=current.uuid in session.get(FOLLOWING, ()))
 
 
 def _save_and_go_on(current: selfservice.OpenSession, instrument: Instrument, draft: dict[str, int | None], n: int,
@@ -137,12 +144,10 @@ def _save_and_go_on(current: selfservice.OpenSession, instrument: Instrument, dr
     if n < len(shown):
         return redirect(_question_url(n + 1))
     if all(draft.get(i) is not None for i in shown if instrument.item(i).required):
-        result = services.submit_result(actor=None, session=selfservice.load(current), answers=draft)
-        session.pop(KEY, None)
-        session[DONE] = current.language
-        if any(a.severity == Severity.ACUTE.value for a in result.alerts):
+        submitted = services.submit_sitting(session=selfservice.load(current), answers=draft)
+        if any(a.severity == Severity.ACUTE.value for a in submitted.result.alerts):
             session[ACUTE] = True
-        return redirect(url_for("screening.finished"))
+        return _go_on(current, submitted.follow_ups)
     return redirect(url_for("screening.question"))
 
 
@@ -151,13 +156,34 @@ def _stopped(_error: stopping.ScreeningStopped) -> Response:
     """Consent ended: the sitting is stopped and nothing more is saved; the pupil sees a calm page, not why."""
     session.pop(KEY, None)  # an acute alert raised in this sitting stays, and so does its message (ACUTE)
     if request.endpoint == "screening.enter_code":
-        session.pop(ACUTE, None)  # a code just typed: an earlier sitting's message (a shared device) is not for it
+        # a code just typed: an earlier sitting's message (a shared device) is not for it
+        session.pop(ACUTE, None)
+        session.pop(ADULT, None)
     return redirect(url_for("screening.unavailable"))
 
 
 @bp.route("/s/unavailable")
 def unavailable() -> str:
-    return render_template("screening/pupil/unavailable.html", acute=session.get(ACUTE, False))
+    return render_template("screening/pupil/unavailable.html",
+                           acute=session.get(ACUTE, False) or session.get(ADULT, False))
+
+
+def _go_on(current: selfservice.OpenSession, follow_ups: FollowUps) -> Response:
+    """After a sitting: the next follow-up sitting (launched now first, then those queued), else the end page."""
+    session.pop(KEY, None)
+    if follow_ups.adult_comes:
+        session[ADULT] = True
+    if follow_ups.sessions:
+        session[FOLLOWING] = [*session.get(FOLLOWING, ()), *(s.uuid for s in follow_ups.sessions)]
+    queue = [s.uuid for s in follow_ups.sessions] + list(session.get(QUEUE, ()))
+    while queue:
+        found = selfservice.session_by_uuid(queue.pop(0))
+        if found is not None:
+            session[KEY], session[QUEUE] = found.uuid, queue
+            return redirect(url_for("screening.question" if found.language else "screening.choose_language"))
+    session.pop(QUEUE, None)
+    session[DONE] = current.language
+    return redirect(url_for("screening.finished"))
 
 
 @bp.route("/s/pause", methods=["POST"])
@@ -171,4 +197,4 @@ def finished() -> str | Response:
     language = session.get(DONE)
     if language is None:
         return redirect(url_for("screening.enter_code"))
-    return render_template("screening/pupil/done.html", acute=session.get(ACUTE, False))
+    return render_template("screening/pupil/done.html", acute=session.get(ACUTE, False) or session.get(ADULT, False))
