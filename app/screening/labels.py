@@ -123,12 +123,18 @@ POPULATION_LABELS: dict[str, LazyString] = {
                                        "are established)"),
 }
 
-#: Validation status of an instrument's texts in one language, short enough for a phone.
+#: Status of an instrument's texts in one language (the closed list of instrument_model.TEXT_STATUSES), for
+#: staff; a pupil reads text_status.pupil_note instead.
 TEXT_STATUS_LABELS = {
-    "official": _l("original"),
-    "validated": _l("validated"),
-    "unvalidated_translation": _l("not validated"),
+    "official": _l("official text"),
+    "adapted_official": _l("adapted from the official translation"),
+    "draft_reviewed": _l("draft translation, reviewed, not validated"),
+    "draft_machine": _l("draft translation, machine-assisted, not reviewed"),
     "not_available": _l("no text"),
+    "local_not_validated": _l("the school's own method, not validated"),
+    # Recorded with results taken before the closed list (issue 8): what those texts were.
+    "unvalidated_translation": _l("draft translation, not validated"),
+    "validated": _l("validated translation"),
 }
 
 

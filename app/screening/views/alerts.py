@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from app.auth.permissions import Permission, deny_404, require
 from app.core.models import utcnow
 from app.screening import alerts as services
-from app.screening import labels
+from app.screening import labels, text_status
 from app.screening.forms import AcknowledgeForm, ResolveForm
 from app.screening.models import Alert
 from app.screening.views import bp
@@ -35,7 +35,8 @@ def alert_inbox() -> str:
     described = {a.uuid: (labels.instrument_title(a.instrument_ref), labels.alert_message(a.instrument_ref, a.rule_id))
                  for a in alerts}
     return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
-                           ack_form=AcknowledgeForm(), resolve_form=ResolveForm())
+                           ack_form=AcknowledgeForm(), resolve_form=ResolveForm(),
+                           text_statuses={a.uuid: text_status.for_alert(a) for a in alerts})
 
 
 @bp.route("/screening/alerts/<alert_uuid>/acknowledge", methods=["POST"])

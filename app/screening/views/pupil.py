@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.core.i18n import LANGUAGE_NAMES
 from app.core.routing import db_int
-from app.screening import selfservice, services
+from app.screening import selfservice, services, text_status
 from app.screening.forms import CodeForm, LanguageForm, QuestionForm, choices
 from app.screening.instrument_model import Instrument, Item
 from app.screening.rules import Severity
@@ -19,7 +19,6 @@ from app.screening.views import bp
 
 KEY, DONE, ACUTE = "senim_screening", "senim_screening_done", "senim_screening_acute"
 DEVICE = "senim_device"
-STATUS_LABELS = {"unvalidated_translation": "Translation not yet validated"}
 
 
 def _current() -> selfservice.OpenSession:
@@ -56,9 +55,9 @@ def choose_language() -> str | Response:
     current = _current()
     instrument = services.instrument_for(current.instrument_ref)
     form = LanguageForm()
+    # Only the languages' names: what a text's status means is said, in plain words, above the questions.
     form.language.choices = choices([
-        (lang, LANGUAGE_NAMES.get(lang, lang) + ("" if instrument.texts[lang].status != "unvalidated_translation"
-                                                 else " — " + _("translation not yet validated")))
+        (lang, LANGUAGE_NAMES.get(lang, lang))
         for lang in ("kk", "ru", "en") if lang in instrument.texts and instrument.texts[lang].status != "not_available"
     ])
     if form.validate_on_submit():
@@ -116,7 +115,7 @@ def question() -> str | Response:
     elif draft.get(item.id) is not None:
         form.answer.data = draft[item.id]
     return render_template("screening/pupil/question.html", form=form, texts=texts, n=n, total=len(shown),
-                           unvalidated=texts.status == "unvalidated_translation", acute=session.get(ACUTE, False))
+                           pupil_note=text_status.pupil_note(texts), acute=session.get(ACUTE, False))
 
 
 def _save_and_go_on(current: selfservice.OpenSession, instrument: Instrument, draft: dict[str, int | None], n: int,

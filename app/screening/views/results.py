@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.auth.permissions import Permission, deny_404, get_pupil_or_404, require
 from app.auth.stepup import require_recent_auth
 from app.core.security import DOWNLOAD_CSP
-from app.screening import labels
+from app.screening import labels, text_status
 from app.screening import results as services
 from app.screening.models import ScreeningResult
 from app.screening.views import bp
@@ -29,7 +29,8 @@ def pupil_results(pupil_uuid: str) -> str:
               for name, points in services.trend_series(history).items()]
     return render_template("screening/results.html", pupil=pupil, history=history, charts=charts, titles=titles,
                            scale_label=labels.scale_label, band_label=labels.band_label,
-                           population_label=labels.population_label)
+                           population_label=labels.population_label,
+                           text_statuses={v.result.uuid: text_status.for_result(v.result) for v in history})
 
 
 def _chart_name(series: str, history: list[services.ResultView], titles: dict[str, str]) -> str:
