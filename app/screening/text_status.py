@@ -34,7 +34,6 @@ VALIDATION_POPULATIONS: dict[str, LazyString] = {
     "parents_us_primary_care": _l("parents of children aged 4 to 16 in primary care (USA)"),
     "us_high_school_1965": _l("high-school pupils in New York State, 1965"),
     "adults_topp_2015_review": _l("adults, in the studies reviewed by Topp et al. 2015"),
-    "adults_russia_18_90": _l("adults aged 18 to 90 in Russia"),
 }
 
 #: What a pupil reads above a questionnaire that is the team's draft translation, by language of the text.

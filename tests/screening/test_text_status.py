@@ -200,7 +200,7 @@ def test_instrument_page_shows_the_full_status(client, world, locale) -> None:
     with force_locale(locale):
         adapted, official, draft = (str(labels.TEXT_STATUS_LABELS[s])
                                     for s in ("adapted_official", "official", "draft_machine"))
-        population = str(VALIDATION_POPULATIONS["adults_russia_18_90"])
+        population = str(VALIDATION_POPULATIONS["none_known"])
     assert adapted in body and population in body and texts.citation.split(" (")[0] in body
     assert official in body and draft in body  # the parts whose status differs say so by their question
     assert "adapted_official" not in body and "draft_machine" not in body  # words, never codes
@@ -227,7 +227,7 @@ def test_results_and_alert_inbox_show_the_status_of_the_text_read(client, world,
     login(client, world.psy1)
     with force_locale(locale):
         adapted = str(labels.TEXT_STATUS_LABELS["adapted_official"])
-        population = str(VALIDATION_POPULATIONS["adults_russia_18_90"])
+        population = str(VALIDATION_POPULATIONS["none_known"])
     results = client.get(f"/screening/pupils/{world.p1.uuid}/results").get_data(as_text=True)
     inbox = client.get("/screening/alerts").get_data(as_text=True)
     for page in (results, inbox):
