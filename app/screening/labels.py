@@ -137,6 +137,16 @@ TEXT_STATUS_LABELS = {
     "validated": _l("validated translation"),
 }
 
+#: The same, short enough for a phone's list of choices (the full words are on the instrument page).
+TEXT_STATUS_SHORT_LABELS = {
+    "official": _l("official"),
+    "adapted_official": _l("adapted"),
+    "draft_reviewed": _l("reviewed draft"),
+    "draft_machine": _l("machine draft"),
+    "not_available": _l("no text"),
+    "local_not_validated": _l("local method"),
+}
+
 
 def interface_language() -> str:
     """The language of the current page ("kk", "ru" or "en")."""
@@ -238,6 +248,12 @@ def population_label(instrument_ref: str, band_set: str, age: int | None) -> str
 
 
 def text_status_label(status: str) -> str:
-    """The short name of a texts validation status."""
+    """The name of a text's status, for staff."""
     label = TEXT_STATUS_LABELS.get(status)
     return str(label) if label is not None else _humanize(status)
+
+
+def text_status_short(status: str) -> str:
+    """The short name of a text's status, for a list of choices."""
+    label = TEXT_STATUS_SHORT_LABELS.get(status)
+    return str(label) if label is not None else text_status_label(status)

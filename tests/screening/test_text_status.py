@@ -209,13 +209,16 @@ def test_instrument_page_shows_the_full_status(client, world, locale) -> None:
         assert str(labels.TEXT_STATUS_LABELS["draft_machine"]) in kazakh
 
 
-def test_status_labels_are_translated(app_ctx) -> None:
-    for status in labels.TEXT_STATUS_LABELS:
-        names = set()
+@pytest.mark.parametrize("names", [labels.TEXT_STATUS_LABELS, labels.TEXT_STATUS_SHORT_LABELS,
+                                   VALIDATION_POPULATIONS])
+def test_status_labels_are_translated(app_ctx, names) -> None:
+    assert set(TEXT_STATUSES) <= set(names) or names is VALIDATION_POPULATIONS
+    for key, name in names.items():
+        in_each = set()
         for locale in ("kk", "ru", "en"):
             with force_locale(locale):
-                names.add(str(labels.TEXT_STATUS_LABELS[status]))
-        assert len(names) == 3, status
+                in_each.add(str(name))
+        assert len(in_each) == 3, key
 
 
 @pytest.mark.parametrize("locale", ["kk", "ru", "en"])
