@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 
 from app.screening.rules import Condition, Severity
 
 __all__ = [
-    "AgeBands", "AlertRule", "BandRange", "BandSet", "Coding", "Instrument", "Item", "Licence",
-    "MissingPolicy", "Option", "Outcome", "Scale", "Source", "Texts", "UnknownInstrumentError",
+    "DRAFT_STATUSES", "TEXT_STATUSES", "AgeBands", "AlertRule", "BandRange", "BandSet", "Coding", "Instrument",
+    "Item", "Licence", "MissingPolicy", "Option", "Outcome", "PartStatus", "Scale", "Source", "Texts",
+    "UnknownInstrumentError",
 ]
+
+#: The closed list of text statuses, strongest first (the texts schema's enum; a test keeps them equal).
+#: official: the copyright holder's original or published translation; adapted_official: adapted from one;
+#: draft_reviewed: the team's translation reviewed by a qualified person; draft_machine: a machine-assisted
+#: draft nobody has reviewed yet; not_available: no text in that language.
+TEXT_STATUSES = ("official", "adapted_official", "draft_reviewed", "draft_machine", "not_available")
+DRAFT_STATUSES = frozenset({"draft_reviewed", "draft_machine"})
 
 
 class UnknownInstrumentError(LookupError):
@@ -179,6 +188,14 @@ class Source:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class PartStatus:
+    """The status of one part of a text ("instructions", "items.<id>", "options.<set>") that differs."""
+
+    status: str
+    note: str | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class Texts:
     language: str
@@ -195,6 +212,29 @@ class Texts:
     options: Mapping[str, Mapping[str, str]]
     messages: Mapping[str, str]
     notes: str | None = None
+    #: Where the official text comes from, the populations its wording was validated in (ids), the
+    #: validation study, and what was changed (adapted texts).
+    citation: str | None = None
+    validated_in: tuple[str, ...] = ()
+    validation_citation: str | None = None
+    adaptation: str | None = None
+    #: Parts whose status differs from ``status``, by part name.
+    part_status: Mapping[str, PartStatus] = field(default_factory=lambda: MappingProxyType({}))
+
+    def status_of(self, part: str) -> str:
+        """The status of one part ("instructions", "items.<id>", "options.<set>")."""
+        found = self.part_status.get(part)
+        return found.status if found is not None else self.status
+
+    @property
+    def statuses(self) -> frozenset[str]:
+        """Every status that some part of this text has."""
+        return frozenset({self.status, *(p.status for p in self.part_status.values())})
+
+    @property
+    def has_draft(self) -> bool:
+        """True when the text, or some part of it, is the team's draft translation."""
+        return bool(self.statuses & DRAFT_STATUSES)
 
 
 @dataclass(frozen=True, eq=False)

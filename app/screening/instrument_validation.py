@@ -341,4 +341,16 @@ class _CrossChecker:
         for alert in self.s["alerts"]:
             if alert["message_key"] not in messages:
                 errors.append(f"{label}: missing message {alert['message_key']!r} for alert {alert['id']!r}")
+        return errors + self._check_part_status(label, data, used_sets)
+
+    def _check_part_status(self, label: str, data: Mapping[str, Any], used_sets: set[str]) -> list[str]:
+        """Every part named in part_status exists; an official or adapted part needs a citation."""
+        errors, parts = [], data.get("part_status", {})
+        for part in parts:
+            kind, _, name = part.partition(".")
+            if (kind == "items" and name not in self.items) or (kind == "options" and name not in used_sets):
+                errors.append(f"{label}: part_status names {part!r}, which this instrument does not have")
+        official = {"official", "adapted_official"}
+        if "citation" not in data and any(p["status"] in official for p in parts.values()):
+            errors.append(f"{label}: citation is required when a part is official or adapted from an official text")
         return errors

@@ -29,6 +29,7 @@ from app.screening.instrument_model import (
     MissingPolicy,
     Option,
     Outcome,
+    PartStatus,
     Scale,
     Source,
     Texts,
@@ -154,6 +155,10 @@ def _texts(lang: str, data: Mapping[str, Any]) -> Texts:
         copyright=s.get("copyright"), items=MappingProxyType(dict(s["items"])),
         options=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in s["options"].items()}),
         messages=MappingProxyType(dict(s.get("messages", {}))), notes=data.get("notes"),
+        citation=data.get("citation"), validated_in=tuple(data.get("validated_in", ())),
+        validation_citation=data.get("validation_citation"), adaptation=data.get("adaptation"),
+        part_status=MappingProxyType({part: PartStatus(p["status"], p.get("note"))
+                                      for part, p in data.get("part_status", {}).items()}),
     )
 
 

@@ -124,12 +124,28 @@ POPULATION_LABELS: dict[str, LazyString] = {
                                        "are established)"),
 }
 
-#: Validation status of an instrument's texts in one language, short enough for a phone.
+#: Status of an instrument's texts in one language (the closed list of instrument_model.TEXT_STATUSES), for
+#: staff; a pupil reads text_status.pupil_note instead.
 TEXT_STATUS_LABELS = {
-    "official": _l("original"),
-    "validated": _l("validated"),
-    "unvalidated_translation": _l("not validated"),
+    "official": _l("official text"),
+    "adapted_official": _l("adapted from the official translation"),
+    "draft_reviewed": _l("draft translation, reviewed, not validated"),
+    "draft_machine": _l("draft translation, machine-assisted, not reviewed"),
     "not_available": _l("no text"),
+    "local_not_validated": _l("the school's own method, not validated"),
+    # Recorded with results taken before the closed list (issue 8): what those texts were.
+    "unvalidated_translation": _l("draft translation, not validated"),
+    "validated": _l("validated translation"),
+}
+
+#: The same, short enough for a phone's list of choices (the full words are on the instrument page).
+TEXT_STATUS_SHORT_LABELS = {
+    "official": _l("official"),
+    "adapted_official": _l("adapted"),
+    "draft_reviewed": _l("reviewed draft"),
+    "draft_machine": _l("machine draft"),
+    "not_available": _l("no text"),
+    "local_not_validated": _l("local method"),
 }
 
 
@@ -295,6 +311,12 @@ def population_label(instrument_ref: str, band_set: str, age: int | None) -> str
 
 
 def text_status_label(status: str) -> str:
-    """The short name of a texts validation status."""
+    """The name of a text's status, for staff."""
     label = TEXT_STATUS_LABELS.get(status)
     return str(label) if label is not None else _humanize(status)
+
+
+def text_status_short(status: str) -> str:
+    """The short name of a text's status, for a list of choices."""
+    label = TEXT_STATUS_SHORT_LABELS.get(status)
+    return str(label) if label is not None else text_status_label(status)

@@ -349,7 +349,10 @@ def instrument_of(local: LocalInstrument) -> Instrument:
             # A language whose file says it has no text stays "not_available", so that it is not offered.
             texts=MappingProxyType({
                 lang: t if t.status == "not_available"
-                else dataclasses.replace(t, status=LOCAL_TEXT_STATUS, verified_against_source=False)
+                # Nor does a school's own file vouch for an official text or a validation.
+                else dataclasses.replace(t, status=LOCAL_TEXT_STATUS, verified_against_source=False, citation=None,
+                                         validated_in=(), validation_citation=None, adaptation=None,
+                                         part_status=MappingProxyType({}))
                 for lang, t in built.texts.items()}))
     return cache[key]
 

@@ -28,13 +28,15 @@ def test_anonymous_is_sent_to_sign_in(client, world):
 def test_catalogue_shows_licence_sources_and_translation_status(client, world):
     login(client, world.psy1)
     body = client.get("/screening/instruments", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "phq-a@1.1" in body and "Horowitz" in body and "not validated" in body
+    assert "phq-a@1.1" in body and "Horowitz" in body
+    assert "official text" in body and "adapted from the official translation" in body
+    assert "draft translation, machine-assisted, not reviewed" in body
 
 
 def test_detail_shows_items_in_the_chosen_language(client, world):
     login(client, world.psy1)
     body = client.get("/screening/instruments/gad-7/1.0?lang=kk").get_data(as_text=True)
-    assert "unvalidated" not in body  # statuses are shown as translated words, not codes
+    assert "draft_machine" not in body  # statuses are shown as translated words, not codes
     assert client.get("/screening/instruments/gad-7/1.0?lang=xx").status_code == 404
     assert client.get("/screening/instruments/nope/1.0").status_code == 404
 

@@ -60,7 +60,7 @@ def test_campaign_choices_use_interface_language_and_short_statuses(app_ctx):
         label = next(c.label for c in instrument_choices() if c.value == "asq@1.1")
         assert not any(c.value == "asq@1.0" for c in instrument_choices())  # new campaigns use the newest version
     assert label.startswith("Ask Suicide-Screening Questions (ASQ) (asq@1.1).")
-    assert "en: original" in label and "kk: not validated" in label and "Licence" not in label
+    assert "en: official" in label and "kk: machine draft" in label and "Licence" not in label
 
 
 def _shipped_bands() -> set[tuple[str, str, str]]:

@@ -198,9 +198,11 @@ def test_whatever_the_files_claim_it_is_not_validated(app_ctx, world):
     claims = TEMPLATE["instrument.yaml"].replace("status: active", "status: draft").replace(
         "respondent: self ", "canonical_url: https://loinc.org/44249-1\ncodes: [{system: 'http://loinc.org', "
         "code: 44249-1}]\nrespondent: self ")
-    texts = TEMPLATE["texts.ru.yaml"].replace("status: unvalidated_translation", "status: validated")
+    texts = TEMPLATE["texts.ru.yaml"].replace(
+        "status: draft_reviewed", "status: official\ncitation: A claim\nvalidated_in: [none_known]")
     instrument = local.instrument_of(stored(world.s1, instrument_yaml=claims, texts_ru_yaml=texts))
     assert {t.status for t in instrument.texts.values()} == {local.LOCAL_TEXT_STATUS}
+    assert instrument.texts["ru"].citation is None and instrument.texts["ru"].validated_in == ()
     assert instrument.codes == () and "loinc" not in (instrument.canonical_url or "")
     assert instrument.status == "active" and instrument.id.startswith("local:")
 
@@ -242,7 +244,7 @@ def test_choice_lists_and_pages_use_the_title_in_the_interface_language(client, 
 
 
 def test_title_falls_back_to_a_language_the_method_has_a_text_in(client, world):
-    no_kazakh = TEMPLATE["texts.kk.yaml"].replace("status: unvalidated_translation", "status: not_available")
+    no_kazakh = TEMPLATE["texts.kk.yaml"].replace("status: draft_reviewed", "status: not_available")
     method = stored(world.s1, texts_kk_yaml=no_kazakh)
     world.psy1.preferred_language = "kk"
     db.session.commit()

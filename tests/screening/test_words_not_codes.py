@@ -31,6 +31,8 @@ RULE_ID = re.compile(r"\b[a-z0-9-]{2,}\.[a-z_]{2,}\b")
 #: An instrument reference such as "asq@1.1".
 INSTRUMENT_REF = re.compile(r"\b[a-z0-9-]+@\d")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+#: A web address in a citation ("who.int/ru", "phqscreeners.com"), also taken out first.
+WEB_ADDRESS = re.compile(r"\b(?:[\w-]+\.)+(?:int|org|com|net|kz|ru|gov|dk|edu)\b(?:/[\w./-]*)?")
 #: Short dates: two-digit years, ISO dates.
 TWO_DIGIT_YEAR = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2}\b(?!\.\d)")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -122,7 +124,7 @@ def visible_text(page: str) -> str:
 def problems(page: str, language: str) -> list[str]:
     """Codes, short or ISO dates and double full stops in a page's visible text."""
     text = visible_text(page)
-    found = [f"rule id {m}" for m in RULE_ID.findall(EMAIL.sub("", text))]
+    found = [f"rule id {m}" for m in RULE_ID.findall(WEB_ADDRESS.sub("", EMAIL.sub("", text)))]
     found += [f"instrument ref {m}" for m in INSTRUMENT_REF.findall(EMAIL.sub("", text))]
     found += [f"audit action {a.value}" for a in AuditAction if a.value in text]
     found += [f"double full stop {m!r}" for m in double_stops(text)]

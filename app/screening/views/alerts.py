@@ -13,7 +13,7 @@ from app.core.links import safe_next
 from app.core.models import utcnow
 from app.core.web import NavCount, register_nav_counts
 from app.screening import alerts as services
-from app.screening import labels
+from app.screening import labels, text_status
 from app.screening.forms import AcknowledgeForm, ResolveForm
 from app.screening.models import Alert
 from app.screening.views import bp
@@ -56,7 +56,8 @@ def alert_inbox() -> str:
     return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
                            severity=severity, pupil=pupil, version=labels.instrument_version,
                            back=here if (severity or pupil) else None,
-                           ack_form=AcknowledgeForm(), resolve_form=ResolveForm())
+                           ack_form=AcknowledgeForm(), resolve_form=ResolveForm(),
+                           text_statuses={a.uuid: text_status.for_alert(a) for a in alerts})
 
 
 def _inbox() -> str:

@@ -53,7 +53,7 @@ def instrument_choices(school_ids: Iterable[int] = ()) -> list:
         if instrument.status != "active" or not instrument.licence.electronic_use_allowed:
             continue
         # Short enough for a phone: every listed licence allows electronic use (the form's hint says so).
-        langs = ", ".join(f"{lang}: {labels.text_status_label(instrument.texts[lang].status)}"
+        langs = ", ".join(f"{lang}: {labels.text_status_short(instrument.texts[lang].status)}"
                           for lang in sorted(instrument.texts))
         texts = labels.texts_for(instrument)
         label = _("%(title)s (%(ref)s). Texts: %(langs)s",

@@ -8,7 +8,7 @@ from flask import Response, abort, render_template, request
 
 from app.auth.permissions import Permission, require
 from app.core.security import DOWNLOAD_CSP
-from app.screening import fhir, labels
+from app.screening import fhir, labels, text_status
 from app.screening.instruments import Instrument, UnknownInstrumentError
 from app.screening.labels import interface_language, text_status_label, texts_for
 from app.screening.services import registry
@@ -42,7 +42,8 @@ def instrument_detail(instrument_id: str, version: str) -> str:
                            texts=instrument.text(language), language=language, status_label=text_status_label,
                            current=newest is instrument, newest=newest, scale_label=labels.scale_label,
                            band_label=labels.band_label, population_name=labels.population_name,
-                           severity_label=labels.severity_label)
+                           severity_label=labels.severity_label,
+                           status_view=text_status.describe(instrument.text(language)))
 
 
 @bp.route("/screening/instruments/<instrument_id>/<version>/questionnaire.json")

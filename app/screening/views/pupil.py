@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.core.i18n import LANGUAGE_NAMES
 from app.core.routing import db_int
-from app.screening import selfservice, services, stopping
+from app.screening import selfservice, services, stopping, text_status
 from app.screening.forms import CodeForm, LanguageForm, QuestionForm, choices
 from app.screening.instrument_model import Instrument, Item
 from app.screening.launch import FollowUps
@@ -23,7 +23,6 @@ KEY, DONE, ACUTE = "senim_screening", "senim_screening_done", "senim_screening_a
 QUEUE, FOLLOWING, ADULT = "senim_screening_next", "senim_screening_following", "senim_screening_adult"
 _CHAIN = (DONE, ACUTE, QUEUE, FOLLOWING, ADULT)
 DEVICE = "senim_device"
-STATUS_LABELS = {"unvalidated_translation": "Translation not yet validated"}
 
 
 def _current() -> selfservice.OpenSession:
@@ -64,9 +63,9 @@ def choose_language() -> str | Response:
     current = _current()
     instrument = services.instrument_for(current.instrument_ref)
     form = LanguageForm()
+    # Only the languages' names: what a text's status means is said, in plain words, above the questions.
     form.language.choices = choices([
-        (lang, LANGUAGE_NAMES.get(lang, lang) + ("" if instrument.texts[lang].status != "unvalidated_translation"
-                                                 else " — " + _("translation not yet validated")))
+        (lang, LANGUAGE_NAMES.get(lang, lang))
         for lang in ("kk", "ru", "en") if lang in instrument.texts and instrument.texts[lang].status != "not_available"
     ])
     if form.validate_on_submit():
@@ -126,7 +125,7 @@ def question() -> str | Response:
     # The total never changes half-way: every item counts, and skip logic makes it "up to" that many.
     return render_template("screening/pupil/question.html", form=form, texts=texts, n=n, total=len(instrument.items),
                            up_to=instrument.has_skip_logic, last=n >= len(shown),
-                           unvalidated=texts.status == "unvalidated_translation", acute=session.get(ACUTE, False),
+                           pupil_note=text_status.pupil_note(texts), acute=session.get(ACUTE, False),
                            follow_up=current.uuid in session.get(FOLLOWING, ()))
 
 

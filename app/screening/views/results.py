@@ -13,7 +13,7 @@ from app.auth.stepup import require_recent_auth
 from app.core.i18n import format_short_date
 from app.core.models import utcnow
 from app.core.security import DOWNLOAD_CSP
-from app.screening import labels
+from app.screening import labels, text_status
 from app.screening import results as services
 from app.screening.models import ScreeningResult
 from app.screening.views import bp
@@ -37,7 +37,8 @@ def pupil_results(pupil_uuid: str) -> str:
                            scale_label=labels.scale_label, band_label=labels.band_label,
                            population_label=labels.population_label,
                            can_open_card=can_see_pupil(current_user, pupil, Permission.PUPIL_READ),
-                           can_manage_alerts=can_see_pupil(current_user, pupil, Permission.SCREENING_ALERTS))
+                           can_manage_alerts=can_see_pupil(current_user, pupil, Permission.SCREENING_ALERTS),
+                           text_statuses={v.result.uuid: text_status.for_result(v.result) for v in history})
 
 
 def _chart_name(series: str, history: list[services.ResultView], titles: dict[str, str]) -> str:
