@@ -284,8 +284,9 @@ def commit_upload(*, actor: User, upload: RosterUpload, mark_left: bool) -> dict
 
 
 def export_rows(*, actor: User, school: School, school_year: int, language: str) -> dict[Sheet, list[list[str]]]:
-    """The school's classes of the school year, its pupils at school and their parents, as rows of the template's
-    sheets (values in ``language``); audited before anything is handed out. Re-importing them changes nothing."""
+    """The school's classes of the school year, its pupils at school and their parents with a phone or e-mail, as
+    rows of the template's sheets (values in ``language``); audited before anything is handed out. Re-importing
+    them changes nothing."""
     from app.roster.columns import COLUMNS, display_value
 
     classes = list(db.session.execute(select(SchoolClass).where(
@@ -298,8 +299,10 @@ def export_rows(*, actor: User, school: School, school_year: int, language: str)
     pupil_ids = [p.id for p in pupils]
     links: list[Any] = []
     for start in range(0, len(pupil_ids), 500):
+        # A parent without a phone or e-mail cannot be found again from a file, so is not written to one.
         links += db.session.execute(select(PupilGuardian, User).join(User, User.id == PupilGuardian.user_id)
-                                    .where(PupilGuardian.pupil_id.in_(pupil_ids[start:start + 500]))).all()
+                                    .where(PupilGuardian.pupil_id.in_(pupil_ids[start:start + 500]),
+                                           (User.phone.is_not(None)) | (User.email.is_not(None)))).all()
     by_id = {p.id: p for p in pupils}
 
     def row(sheet: Sheet, values: dict[str, Any]) -> list[str]:
