@@ -36,6 +36,9 @@ from app.roster.problems import Problem
 from app.roster.reading import ReadResult, SheetRows, read_files
 
 Progress = Callable[[int], None]
+#: Rows per multi-row INSERT: short statements that psycopg converts once and caches (a 1,000-row statement is
+#: re-parsed every time and made a 2,000-pupil commit three times slower on PostgreSQL).
+PAGE_SIZE = 8
 
 
 class NotCommittable(Exception):
@@ -216,21 +219,19 @@ def _apply_parents(plan: Plan, pupils: dict[int, Pupil], step: Progress) -> None
     names = iter(_usernames(sum(1 for c in plan.parents if c.kind == "new")))
     accounts: dict[tuple[str, str], User] = {}
     for change in plan.parents:
+        if change.account_id is None and change.record.contact not in accounts:
+            accounts[change.record.contact] = _new_account(change.record, next(names))
+    db.session.flush()  # one flush gives every new account its id
+    for change in plan.parents:
         step(1)
+        record = change.record
         if change.kind == "unchanged":
             continue
-        record = change.record
         if change.kind == "updated" and change.link_id is not None:
             link = db.session.get_one(PupilGuardian, change.link_id)
             link.relation, link.is_legal_representative = record.relation, record.legal_representative
             continue
-        if change.account_id is not None:
-            user_id = change.account_id
-        else:
-            if record.contact not in accounts:
-                accounts[record.contact] = _new_account(record, next(names))
-                db.session.flush()
-            user_id = accounts[record.contact].id
+        user_id = change.account_id if change.account_id is not None else accounts[record.contact].id
         pupil_id = change.pupil_id if change.pupil_id is not None else pupils[change.pupil_row or 0].id
         db.session.add(PupilGuardian(pupil_id=pupil_id, user_id=user_id, relation=record.relation,
                                      is_legal_representative=record.legal_representative))
@@ -247,6 +248,7 @@ def apply(plan: Plan, *, actor: User | None, school: School, mark_left: bool, up
     if not plan.can_commit:
         raise NotCommittable(plan)
     step = progress or (lambda _n: None)
+    db.session.connection().execution_options(insertmanyvalues_page_size=PAGE_SIZE)
     counts = {**plan.counts(), "pupils_left": len(plan.left) if mark_left else 0}
     if upload is not None:
         claimed = db.session.connection().execute(

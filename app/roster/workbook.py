@@ -68,10 +68,7 @@ def xlsx_workbook(language: str, rows: Mapping[Sheet, Sequence[Sequence[str]]] |
                 worksheet.add_data_validation(choice)
                 choice.add(f"{letter}2:{letter}{last}")
         for values in (rows or {}).get(sheet, ()):
-            worksheet.append([safe_cell(v) for v in values])
-            for cell, column in zip(worksheet[worksheet.max_row], COLUMNS[sheet], strict=False):
-                if column.text:
-                    cell.number_format = "@"
+            worksheet.append([safe_cell(v) for v in values])  # strings stay text; the column format is for typing
     help_sheet = workbook.create_sheet(_("Help"))
     for values in _help_rows(language):
         help_sheet.append([safe_cell(v) for v in values])

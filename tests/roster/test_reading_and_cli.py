@@ -49,8 +49,8 @@ def test_missing_doubled_and_unknown_columns_and_ragged_rows():
 
 
 def test_xlsx_formula_cells_are_read_as_their_text_and_extra_sheets_are_skipped():
-    content = xlsx_file({"Help": [["Anything", "else"]],
-                         "P": [["Class", "Surname", "First name", "IIN"], ["7А", '=HYPERLINK("x","y")', "Ali", 51231600123]]})
+    rows = [["Class", "Surname", "First name", "IIN"], ["7А", '=HYPERLINK("x","y")', "Ali", 51231600123]]
+    content = xlsx_file({"Help": [["Anything", "else"]], "P": rows})
     result = read_files([("r.xlsx", content)], **LIMITS)
     ((_n, cells),) = result.sheets[Sheet.PUPILS].rows
     assert cells["last_name"] == '=HYPERLINK("x","y")' and cells["iin"] == "051231600123"
@@ -121,3 +121,16 @@ def test_cli_checks_reports_and_commits_with_a_progress_bar(app, world, year, tm
 def test_cli_refuses_an_unknown_school(app, world):
     result = app.test_cli_runner().invoke(args=["roster", "import", __file__, "--school", "999999"])
     assert result.exit_code == 2 and "no school with id 999999" in result.output
+
+
+def test_the_readme_documents_every_column_in_three_languages():
+    from pathlib import Path
+
+    from app.roster.columns import COLUMNS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Bringing a roster in"):readme.index("## Screening instruments")]
+    for columns in COLUMNS.values():
+        for column in columns:
+            for text in (f"`{column.key}`", column.en, column.ru, column.kk):
+                assert text in section, text
