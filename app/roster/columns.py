@@ -91,8 +91,9 @@ PUPIL_COLUMNS = (
            "130405600127", text=True),
     Column("birth_date", "Туған күні", "Дата рождения", "Date of birth", False, _DATE_HELP, "2013-04-05"),
     Column("sex", "Жынысы", "Пол", "Sex", False, _SEX_HELP, "female"),
-    Column("kundelik_id", "Күнделік ID", "ID в Күнделік", "Kundelik ID", False,
-           _l("The pupil's person id in Kundelik, if known."), "", text=True),
+    Column("kundelik_id", "Күнделік ID", "ID в Кунделике", "Kundelik ID", False,
+           _l("The pupil's person id in Kundelik, if known."), "", text=True,
+           aliases=("ID в Күнделік", "ID Кунделик")),
     Column("file_number", "Жеке іс нөмірі", "Номер личного дела", "Personal file number", False,
            _l("The school's own number for the pupil, unique in the school."), "", text=True),
 )
