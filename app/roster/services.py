@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import RoleAssignment, User
 from app.auth.passwords import UNUSABLE_HASH
@@ -279,7 +280,12 @@ def commit_upload(*, actor: User, upload: RosterUpload, mark_left: bool) -> dict
     plan = build_plan(school=school, school_year=upload.school_year, result=_load(upload))
     if not plan.can_commit:
         raise NotCommittable(plan)
-    return apply(plan, actor=actor, school=school, mark_left=mark_left, upload=upload)
+    try:
+        return apply(plan, actor=actor, school=school, mark_left=mark_left, upload=upload)
+    except IntegrityError:
+        # Another change took an IIN, Kundelik id or file number in the meantime: nothing was written.
+        db.session.rollback()
+        raise NotCommittable(build_plan(school=school, school_year=upload.school_year, result=_load(upload))) from None
 
 
 # --- the roster as a file -------------------------------------------------------------------------------
