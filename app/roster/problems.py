@@ -94,8 +94,8 @@ MESSAGES: dict[str, Any] = {
                         "pupil at the next import."),
     "duplicate_row": _l("The same %(what)s as row %(other)s."),
     "possible_duplicate": _l("The same name and date of birth as row %(other)s: check that these are two pupils."),
-    "other_school": _l("This %(what)s is registered for a pupil of another school. An administrator can move the "
-                       "record; nothing is imported for this row."),
+    "other_school": _l("This %(what)s is registered for a pupil of another school, so the row cannot be imported. "
+                       "A pupil changing schools is not handled by the import: ask the administrator."),
     "conflicting_match": _l("The IIN, the Kundelik ID and the personal file number belong to different pupils "
                             "already registered."),
     "unknown_pupil": _l("No pupil of this school with this IIN or personal file number, in the file or already "

@@ -28,6 +28,7 @@ from tests.roster.support import (
     upload,
     xlsx_file,
 )
+from tests.security.helpers import inline_code_problems
 
 
 def _count(model) -> int:
@@ -70,6 +71,7 @@ def test_valid_csv_files_are_imported_in_one_audited_transaction(client, world, 
     login(client, world.a1)
     page = import_file(client, world.s1.id, files, year=year)
     assert "The roster was imported." in page and "7 of 7 rows processed." in page
+    assert inline_code_problems(page) == []
     new_class = db.session.execute(select(SchoolClass).where(SchoolClass.school_id == world.s1.id,
                                                              SchoolClass.grade == 9)).scalar_one()
     assert (new_class.letter, new_class.language, new_class.school_year) == ("В", "ru", year)
@@ -157,6 +159,7 @@ def test_a_file_with_every_kind_of_bad_row_reports_each_and_changes_nothing(clie
     for sheet, row, column, words in expected:
         assert any(f[:3] == (sheet, row, column) and words in f[3] for f in found), (sheet, row, column, words)
     assert "nothing can be imported yet" in page and "/commit" not in page
+    assert inline_code_problems(page) == [], "the report page keeps to the Content-Security-Policy"
     assert world.s2.name_kk not in page and world.s2.name_ru not in page
     assert world.p3.short_name not in page, "the other school's pupil is not named"
     assert commit(client, preview).status_code == 200, "a commit of a file with errors is refused"
