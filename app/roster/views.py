@@ -30,7 +30,6 @@ from app.roster.models import RosterUpload, UploadStatus
 bp = Blueprint("roster", __name__, url_prefix="/roster", template_folder="templates")
 
 P = Permission.ROSTER_IMPORT
-_SHEETS = "any(classes, pupils, parents)"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -83,10 +82,16 @@ def template_xlsx() -> Response:
                      download_name=f"senim-roster-template-{_language()}.xlsx")
 
 
-@bp.route(f"/template/<{_SHEETS}:sheet>.csv")
+def _sheet_or_404(name: str) -> Sheet:
+    if name not in {s.value for s in Sheet}:
+        abort(404)
+    return Sheet(name)
+
+
+@bp.route("/template/<sheet>.csv")
 @require(P)
 def template_csv(sheet: str) -> Response:
-    return send_file(io.BytesIO(workbook.csv_sheet(Sheet(sheet), _language())), mimetype="text/csv",
+    return send_file(io.BytesIO(workbook.csv_sheet(_sheet_or_404(sheet), _language())), mimetype="text/csv",
                      as_attachment=True, download_name=f"senim-roster-{sheet}-{_language()}.csv")
 
 
@@ -174,11 +179,12 @@ def export_xlsx(school_id: int) -> Response:
                      download_name=f"senim-roster-{school.id}-{utcnow():%Y%m%d}.xlsx")
 
 
-@bp.route(f"/schools/<int:school_id>/<{_SHEETS}:sheet>.csv")
+@bp.route("/schools/<int:school_id>/<sheet>.csv")
 @require(P)
 @require_recent_auth()
 def export_csv(school_id: int, sheet: str) -> Response:
     school = get_school_or_404(current_user, school_id, P)
+    _sheet_or_404(sheet)
     rows = services.export_rows(actor=current_user, school=school, school_year=_export_year(), language=_language())
     return send_file(io.BytesIO(workbook.csv_sheet(Sheet(sheet), _language(), rows[Sheet(sheet)])),
                      mimetype="text/csv", as_attachment=True,

@@ -88,3 +88,9 @@ def test_an_upload_is_seen_and_committed_by_its_uploader_only(client, app, world
     assert director.get("/roster/uploads/00000000-0000-0000-0000-000000000000").status_code == 404
     assert _denials(world.s1.id) == before + 2
     assert client.get(preview).status_code == 200
+
+
+def test_an_unknown_sheet_name_is_a_404(client, world, year):
+    login(client, world.a1)
+    assert client.get("/roster/template/teachers.csv").status_code == 404
+    assert client.get(f"/roster/schools/{world.s1.id}/teachers.csv").status_code == 404
