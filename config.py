@@ -87,6 +87,13 @@ class BaseConfig:
     MAX_FORM_PARTS = 1000
     MAX_FORM_MEMORY_SIZE = 500_000
 
+    # --- roster import (app/roster) -----------------------------------------------
+    #: Largest roster file accepted, and most rows per sheet (a school of 10,000 pupils fits).
+    SENIM_ROSTER_MAX_BYTES = 8 * 1024 * 1024
+    SENIM_ROSTER_MAX_ROWS = 10_000
+    #: How long an uploaded file is kept (encrypted) between its preview and the commit.
+    SENIM_ROSTER_UPLOAD_TTL = timedelta(minutes=30)
+
     # --- CSRF ----------------------------------------------------------------------
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
 

@@ -79,18 +79,20 @@ def _register_blueprints(app: Flask) -> None:
     from app.parents.views import bp as parents_bp
     from app.pupils.views import bp as pupils_bp
     from app.reports.views import bp as reports_bp
+    from app.roster.views import bp as roster_bp
     from app.screening.views import bp as screening_bp
 
     for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp, classes_bp,
-                      consent_bp, screening_bp):
+                      consent_bp, screening_bp, roster_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.core.cli import audit_cli, demo_cli, keys_cli
     from app.core.mail_cli import mail_cli
+    from app.roster.cli import roster_cli
     from app.screening.cli import instruments as instruments_cli
     from app.screening.workflow_cli import screening_cli
 
-    for group in (audit_cli, keys_cli, demo_cli, mail_cli, instruments_cli, screening_cli):
+    for group in (audit_cli, keys_cli, demo_cli, mail_cli, instruments_cli, screening_cli, roster_cli):
         app.cli.add_command(group)

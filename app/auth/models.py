@@ -31,6 +31,8 @@ class User(UserMixin, Model):
     #: Staff display name (personal data, not sensitive); empty for pupils, whose name is encrypted.
     full_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    #: Contact phone in E.164 form (+7…), personal data like the e-mail; set for parents from a roster file.
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
     #: argon2id hash.
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)

@@ -39,6 +39,11 @@ MIN_CONTEXT_WORD = 4
 #: as a real verification, so an unknown username takes as long as a wrong password (ASVS 6.3.8).
 DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$Z5ZE9BXNvHNQVpbCGoT1Kg$cJrSqg8XTJBRaAKnEMpT0P0EjwyTO9Ywz61KLFgCX5g"
 
+#: The password hash of an account nobody can sign in to with a password (parents brought in by a roster file):
+#: :func:`verify_password` refuses it at the cost of a real verification. Its owner sets a password through the
+#: e-mailed reset link or gets a temporary one from the school, or signs in through Kundelik.
+UNUSABLE_HASH = "!no-password"
+
 _COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 # Leading or trailing runs of anything but letters: "Kundelik2024!" -> "kundelik".
 _EDGES_RE = re.compile(r"^[\W\d_]+|[\W\d_]+\Z")

@@ -53,6 +53,9 @@ class Permission(enum.StrEnum):
     CONSENT_OWN = "consent:own:manage"
     #: Guidance articles for parents: general text, no pupil data, so not an identity permission.
     GUIDANCE_READ = "parents:guidance:read"
+    #: Bring a school's roster in from a file (classes, pupils, parents) and download it: identity data of the
+    #: whole school, so an admin (any school) and the school's director only, not the psychologist.
+    ROSTER_IMPORT = "roster:import:manage"
 
 
 P = Permission
@@ -62,11 +65,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_SCHOOLS, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.AUDIT_READ,
         P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
-        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ,
+        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT,
     }),
     Role.DIRECTOR: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
-        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ,
+        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -89,7 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 #: Permissions that reveal a pupil's identity; education officers must never hold one.
 IDENTITY_PERMISSIONS = frozenset({
     P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.CLASS_FLAGS, P.PARENT_CHILD,
-    P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS,
+    P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.ROSTER_IMPORT,
 })
 
 #: Permissions that read or change a pupil's records beyond a name on a class list (results, alerts, the pupil
@@ -97,7 +100,7 @@ IDENTITY_PERMISSIONS = frozenset({
 #: (app.admin.accounts); a director cannot take over such an account by setting its password or second factor.
 PUPIL_DATA_PERMISSIONS = frozenset({
     P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.SCREENING_RESULTS, P.SCREENING_ENTER,
-    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD,
+    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD, P.ROSTER_IMPORT,
 })
 
 

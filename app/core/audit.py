@@ -132,6 +132,14 @@ class AuditAction(enum.StrEnum):
     PASSWORD_RESET_REQUESTED = "auth:password_reset:requested"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_COMPLETED = "auth:password_reset:completed"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_REFUSED = "auth:password_reset:refused"  # noqa: S105  (an action name, not a password)
+    #: A roster file was uploaded and kept (encrypted) for its preview; details: counts only.
+    ROSTER_UPLOAD = "roster:import:upload"
+    #: The preview of a roster file was shown (it names pupils of the school); details: counts only.
+    ROSTER_PREVIEW = "roster:import:preview"
+    #: A roster file was applied: one entry for the whole import, details: counts only.
+    ROSTER_IMPORT = "roster:import:commit"
+    #: The school's roster was downloaded in the template's format.
+    ROSTER_EXPORT = "roster:export"
 
 
 class AuditEntry(Model):

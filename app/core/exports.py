@@ -27,10 +27,13 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def csv_bytes(rows: Iterable[Sequence[object]]) -> bytes:
-    """CSV of ``rows`` (every cell through :func:`safe_cell`), encoded as ``utf-8-sig``."""
+def csv_bytes(rows: Iterable[Sequence[object]], *, delimiter: str = ",") -> bytes:
+    """CSV of ``rows`` (every cell through :func:`safe_cell`), encoded as ``utf-8-sig``.
+
+    ``delimiter=";"`` suits Excel set to Kazakh or Russian, where the comma is the decimal separator.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", delimiter=delimiter)
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
     return buffer.getvalue().encode("utf-8-sig")

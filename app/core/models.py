@@ -132,10 +132,19 @@ class SchoolClass(Model):
         return f"<SchoolClass {self.id}>"
 
 
+class PupilSource(enum.StrEnum):
+    """Where a pupil's record came from (roster import now; the Kundelik sync later)."""
+
+    MANUAL = "manual"      # typed in on the pupil form
+    IMPORT = "import"      # a CSV/XLSX roster file (app.roster)
+    KUNDELIK = "kundelik"  # the Kundelik API sync
+
+
 class Pupil(Model):
     """A pupil. Names and IIN are encrypted at rest; lookups go through keyed blind indexes."""
 
     __tablename__ = "pupils"
+    __table_args__ = (UniqueConstraint("school_id", "import_key", name="uq_pupils_school_id_import_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Public id used in URLs and as the row binding of every ciphertext.
@@ -157,7 +166,16 @@ class Pupil(Model):
     sex: Mapped[str] = mapped_column(String(6))
     #: Kundelik's person id, for roster sync.
     kundelik_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The school's own number for the pupil (the personal file number), unique in the school; a roster file
+    #: matches pupils without an IIN or Kundelik id by it. Identifying within the school only (not sensitive).
+    import_key: Mapped[str | None] = mapped_column(String(64))
+    #: PupilSource: where the record came from (not personal data).
+    source: Mapped[str] = mapped_column(String(16), default=PupilSource.MANUAL.value,
+                                        server_default=PupilSource.MANUAL.value)
+    #: False once the pupil has left the school: the record is kept (never deleted by an import or sync).
     active: Mapped[bool] = mapped_column(default=True)
+    #: When the pupil was marked as left (None while at school); not sensitive.
+    left_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     last_name = Encrypted("last_name_ct")

@@ -33,6 +33,7 @@ NAVIGATION: list[tuple[str, Any, Permission]] = [
     ("admin.schools", _l("Schools"), Permission.ADMIN_SCHOOLS),
     ("admin.classes", _l("Classes"), Permission.ADMIN_CLASSES),
     ("admin.staff", _l("Staff"), Permission.ADMIN_STAFF),
+    ("roster.index", _l("Roster import"), Permission.ROSTER_IMPORT),
     ("admin.audit_log", _l("Audit log"), Permission.AUDIT_READ),
     ("auth.account", _l("My account"), Permission.ACCOUNT_SELF),
 ]

@@ -76,6 +76,7 @@ GROUPS: dict[str, tuple[Role, Callable[[Seeded], dict[str, Any]], list[tuple[str
     "director": (Role.DIRECTOR, lambda s: {}, [
         ("escalations", "screening.escalations", "/screening/escalations"),
         ("reports", "reports.overview", "/reports/"),
+        ("roster-import", "roster.index", "/roster/"),
     ]),
     "teacher": (Role.CLASS_TEACHER, lambda s: {"class_label": "7А"}, [
         ("class-index", "classes.index", "/class/"),

@@ -23,7 +23,7 @@ from tests.screening.workflow_support import ACUTE_ASQ, ASQ
 from tests.security.helpers import audit_count, location_path, signed_in
 
 #: Routes that hand data out of Senim: each must ask for the password again when the sign-in is old.
-STEP_UP_ENDPOINTS = {"reports.export_csv", "screening.result_fhir"}
+STEP_UP_ENDPOINTS = {"reports.export_csv", "screening.result_fhir", "roster.export_xlsx", "roster.export_csv"}
 _DOWNLOAD = re.compile(r"\.(csv|json|xlsx|pdf|zip)$")
 #: Downloads reviewed as holding no pupil data, so no step-up: add one here only after reading it.
 NO_DATA_DOWNLOADS = {
@@ -32,6 +32,8 @@ NO_DATA_DOWNLOADS = {
     "screening.local_template",
     # A shipped instrument as a FHIR Questionnaire: public instrument text, no pupil data.
     "screening.instrument_questionnaire",
+    # The empty roster template (headers and help text, app/roster/workbook.py).
+    "roster.template_xlsx", "roster.template_csv",
 }
 
 
