@@ -121,6 +121,23 @@ class AuditAction(enum.StrEnum):
     PASSWORD_RESET_REQUESTED = "auth:password_reset:requested"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_COMPLETED = "auth:password_reset:completed"  # noqa: S105  (an action name, not a password)
     PASSWORD_RESET_REFUSED = "auth:password_reset:refused"  # noqa: S105  (an action name, not a password)
+    # Monitoring: every entry names the pupil (for "who viewed this record"), never a risk level, reason or note.
+    CASE_OPENED = "monitoring:case:open"
+    CASE_READ = "monitoring:case:read"
+    CASE_LIST_READ = "monitoring:case:list"
+    CASE_RISK_CHANGED = "monitoring:case:risk"
+    CASE_STATUS_CHANGED = "monitoring:case:status"
+    CASE_REVIEW_DATE_SET = "monitoring:case:review_date"
+    CASE_MEMBER_ADDED = "monitoring:case:member_added"
+    CASE_MEMBER_REMOVED = "monitoring:case:member_removed"
+    CASE_NOTE_ADDED = "monitoring:case:note"
+    CASE_ALERT_LINKED = "monitoring:case:alert_linked"
+    #: A stale form was refused (someone else changed the record first); nothing was changed.
+    EDIT_CONFLICT = "monitoring:edit:conflict"
+    REGISTRY_READ = "monitoring:registry:read"
+    REGISTRY_CREATE = "monitoring:registry:create"
+    REGISTRY_UPDATE = "monitoring:registry:update"
+    REGISTRY_DEREGISTER = "monitoring:registry:deregister"
 
 
 class AuditEntry(Model):
