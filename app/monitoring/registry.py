@@ -7,10 +7,13 @@ history can be shown. Reads and writes are audited with the pupil's id; details 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.auth.permissions import Permission, visible_registry_entries
@@ -134,11 +137,52 @@ def history(entry: RegistryEntry) -> list[RegistryEvent]:
         select(RegistryEvent).where(RegistryEvent.entry_id == entry.id).order_by(RegistryEvent.id)).scalars())
 
 
-def current_entries_by_pupil(*, pupil_ids: list[int]) -> dict[int, list[RegistryEntry]]:
-    """Current registrations of these pupils (unscoped: for a case page whose reading is audited)."""
-    found: dict[int, list[RegistryEntry]] = {}
-    if pupil_ids:
-        for entry in db.session.execute(select(RegistryEntry).where(
-                RegistryEntry.pupil_id.in_(pupil_ids), RegistryEntry.ended_on.is_(None))).scalars():
-            found.setdefault(entry.pupil_id, []).append(entry)
-    return found
+def current_entries(*, actor: User, pupil_id: int) -> list[RegistryEntry]:
+    """The pupil's current registrations that ``actor`` may read (for a page whose reading is audited)."""
+    return list(db.session.execute(
+        visible_registry_entries(actor, Permission.MONITORING_REGISTRY_READ)
+        .where(RegistryEntry.pupil_id == pupil_id, RegistryEntry.ended_on.is_(None))
+        .order_by(RegistryEntry.started_on)).scalars())
+
+
+def read_entry(*, actor: User, entry: RegistryEntry) -> RegistryEntry:
+    """Audit the opening of one entry (its edit form shows it) before it is shown."""
+    audit.record_read(actor, AuditAction.REGISTRY_READ, school_id=entry.school_id, pupil_id=entry.pupil_id,
+                      object_type="registry_entry", object_id=entry.uuid)
+    return entry
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One line of the school's registry list."""
+
+    entry_uuid: str
+    pupil_uuid: str
+    pupil_name: str
+    class_label: str
+    kind: str
+    started_on: date
+    next_review_on: date | None
+
+
+def current_register(*, actor: User) -> list[RegisterRow]:
+    """Every current registration the actor may read, by registry then pupil; each pupil shown gets an audit
+    entry (the list is short: the registered pupils of a school), written before the list is shown."""
+    entries = db.session.execute(
+        visible_registry_entries(actor, Permission.MONITORING_REGISTRY_READ)
+        .where(RegistryEntry.ended_on.is_(None))
+        .options(selectinload(RegistryEntry.pupil).selectinload(Pupil.school_class))).scalars().all()
+    rows = [RegisterRow(entry_uuid=e.uuid, pupil_uuid=e.pupil.uuid, pupil_name=e.pupil.short_name,
+                        class_label=e.pupil.school_class.label if e.pupil.school_class else "—",
+                        kind=e.details.kind, started_on=e.started_on, next_review_on=e.next_review_on)
+            for e in entries]
+    rows.sort(key=lambda r: (r.kind, r.class_label, r.pupil_name.casefold()))
+    try:  # chains in ascending school order, as every multi-school transaction takes them (no lock cycles)
+        for entry in sorted(entries, key=lambda e: (e.school_id, e.id)):
+            audit.record(actor, AuditAction.REGISTRY_READ, school_id=entry.school_id, pupil_id=entry.pupil_id,
+                         object_type="registry_entry", object_id=entry.uuid, details={"list": True})
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        raise audit.AuditUnavailable(str(AuditAction.REGISTRY_READ)) from exc
+    return rows

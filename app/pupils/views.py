@@ -56,6 +56,7 @@ def pupil_detail(pupil_uuid: str) -> str:
         show_iin=has_permission(current_user, Permission.PUPIL_MANAGE),
         can_manage=has_permission(current_user, Permission.PUPIL_MANAGE),
         can_see_log=has_permission(current_user, Permission.PUPIL_ACCESS_LOG),
+        can_see_registry=has_permission(current_user, Permission.MONITORING_REGISTRY_READ),
     )
 
 

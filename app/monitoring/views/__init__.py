@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("monitoring", __name__, template_folder="../templates")
 
-from app.monitoring import models as models  # noqa: E402  (the tables exist for migrations and tests)
+
+from app.monitoring.views import cases, registry  # noqa: E402,F401  (registers the routes)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.auth.permissions import Permission, deny_404, require
+from app.auth.permissions import Permission, deny_404, has_permission, require
 from app.core.models import utcnow
 from app.screening import alerts as services
 from app.screening import labels
@@ -34,8 +34,15 @@ def alert_inbox() -> str:
     # Titles and rule messages in the interface language; the raw ref stays beside them for methodologists.
     described = {a.uuid: (labels.instrument_title(a.instrument_ref), labels.alert_message(a.instrument_ref, a.rule_id))
                  for a in alerts}
+    # One workflow: an alert that needs more than one conversation becomes (or joins) the pupil's case.
+    open_cases = {}
+    if has_permission(current_user, Permission.MONITORING_CASE_MANAGE):
+        from app.monitoring.services import open_cases_by_pupil
+
+        open_cases = open_cases_by_pupil(pupil_ids=[a.pupil_id for a in alerts])
     return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
-                           ack_form=AcknowledgeForm(), resolve_form=ResolveForm())
+                           ack_form=AcknowledgeForm(), resolve_form=ResolveForm(), open_cases=open_cases,
+                           can_open_cases=has_permission(current_user, Permission.MONITORING_CASE_MANAGE))
 
 
 @bp.route("/screening/alerts/<alert_uuid>/acknowledge", methods=["POST"])
