@@ -135,12 +135,17 @@ class RegistryDetails:
         return cls(**data)
 
 
-def _json_property(column: str) -> Any:
-    """A dict view of an encrypted JSON column (decrypted on each read: small values, read a few times)."""
+def _json_property(column: str, token: str) -> Any:
+    """A dict view of an encrypted JSON column, decrypted once per ciphertext (``token`` is its raw column)."""
+    cache = f"_{column}_cache"
 
     def getter(self: Any) -> dict[str, Any]:
-        raw = getattr(self, column)
-        return json.loads(raw) if raw else {}
+        cached = self.__dict__.get(cache)
+        if cached is None or cached[0] is not getattr(self, token):
+            raw = getattr(self, column)
+            cached = (getattr(self, token), json.loads(raw) if raw else {})
+            self.__dict__[cache] = cached
+        return cached[1]
 
     def setter(self: Any, value: dict[str, Any]) -> None:
         setattr(self, column, json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
@@ -214,7 +219,7 @@ class RegistryEvent(Model):
     snapshot_ct: Mapped[bytes] = mapped_column(LargeBinary)
 
     snapshot_json = SchoolEncrypted("snapshot_ct")
-    snapshot = _json_property("snapshot_json")
+    snapshot = _json_property("snapshot_json", "snapshot_ct")
 
     entry: Mapped[RegistryEntry] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
@@ -310,16 +315,28 @@ class CaseEvent(Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("monitoring_cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: What changed (see :class:`CaseEventKind`); the values and the reason are in ``data_ct``.
-    kind: Mapped[str] = mapped_column(String(16))
-    #: Sensitive: school-key ciphertext of the JSON details (from, to, reason, alert, member...).
+    #: Sensitive: school-key ciphertext of the JSON {"kind": what changed (:class:`CaseEventKind`), "data": from,
+    #: to, reason, alert, member...}. The kind is inside too: "an alert was linked" tells that the pupil screened
+    #: at risk.
     data_ct: Mapped[bytes] = mapped_column(LargeBinary)
 
     data_json = SchoolEncrypted("data_ct")
-    data = _json_property("data_json")
+    _envelope = _json_property("data_json", "data_ct")
 
     case: Mapped[MonitoringCase] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def kind(self) -> str:
+        return str(self._envelope.get("kind", ""))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self._envelope.get("data", {}))
+
+    def record(self, kind: CaseEventKind, data: dict[str, Any]) -> None:
+        """Set what the event is (both encrypted together)."""
+        self._envelope = {"kind": kind.value, "data": data}
 
     def __repr__(self) -> str:
         return f"<CaseEvent {self.id}>"

@@ -38,7 +38,7 @@ from app.monitoring.models import (
     RiskLevel,
     TeamRole,
 )
-from app.screening.alerts import close_into_case
+from app.screening.alerts import AlertAlreadyResolved, close_into_case
 from app.screening.models import Alert
 
 #: The risk a case opened from an alert starts at (the psychologist then reviews it, with a reason).
@@ -89,9 +89,8 @@ def _audit(actor: User | None, action: AuditAction, case: MonitoringCase, **deta
 
 
 def _event(actor: User | None, case: MonitoringCase, kind: CaseEventKind, data: dict[str, Any]) -> CaseEvent:
-    event = CaseEvent(school_id=case.school_id, case_id=case.id, actor_id=actor.id if actor else None,
-                      kind=kind.value, at=utcnow())
-    event.data = data
+    event = CaseEvent(school_id=case.school_id, case_id=case.id, actor_id=actor.id if actor else None, at=utcnow())
+    event.record(kind, data)
     db.session.add(event)
     return event
 
@@ -170,6 +169,8 @@ def case_from_alert(*, actor: User, alert: Alert) -> tuple[MonitoringCase, bool]
     """One click from the inbox: open a case for the alert's pupil, or add the alert to the pupil's open case;
     the alert is linked to the case and resolved into it, all in one transaction. Returns (case, opened)."""
     for attempt in range(2):
+        if alert.resolved_at is not None:
+            raise AlertAlreadyResolved(alert.id)
         pupil = db.session.get_one(Pupil, alert.pupil_id)
         case = open_case_of(pupil.id)
         opened = case is None
@@ -189,6 +190,9 @@ def case_from_alert(*, actor: User, alert: Alert) -> tuple[MonitoringCase, bool]
             if attempt:
                 raise
             continue
+        except Exception:
+            db.session.rollback()  # nothing of a half-done link stays in the session
+            raise
         return case, opened
     raise AssertionError("unreachable")
 

@@ -128,7 +128,6 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('data_ct', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_case_events_actor_id_users')),
     sa.ForeignKeyConstraint(['case_id'], ['monitoring_cases.id'], name=op.f('fk_case_events_case_id_monitoring_cases')),

@@ -22,6 +22,7 @@ def render_conflict(*, title: str, form: FlaskForm, action: str, back: str, rows
                     record: Any) -> tuple[str, int]:
     """The page for a stale form (409): both versions side by side, and the user's values kept in a form that
     saves them over the current version when sent again, so nothing typed is lost."""
-    form.version.data = record.version  # type: ignore[attr-defined]
+    version = form.version  # type: ignore[attr-defined]
+    version.data, version.raw_data = record.version, [str(record.version)]  # rendered from raw_data if present
     return render_template("monitoring/conflict.html", title=title, form=form, action=action, back=back, rows=rows,
                            record=record, labels=labels.template_labels()), 409
