@@ -50,7 +50,7 @@ ORIGIN = {
 }
 
 TEAM_ROLE = {
-    TeamRole.PSYCHOLOGIST: _l("School psychologist"),
+    TeamRole.PSYCHOLOGIST: _l("Psychologist"),
     TeamRole.SOCIAL_PEDAGOGUE: _l("Social pedagogue"),
     TeamRole.ADMINISTRATOR: _l("School administrator"),
 }
