@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -100,9 +101,14 @@ def label(table: dict[Any, Any], code: str | None) -> str:
     return code
 
 
+def as_date(text: str | None) -> date | None:
+    """A date kept as ISO text inside an encrypted record (history snapshots), for the date filters."""
+    return date.fromisoformat(text) if text else None
+
+
 def template_labels() -> dict[str, Any]:
     """Everything templates need to name monitoring codes."""
     return {"risk": RISK, "risk_badge": RISK_BADGE, "status": STATUS, "status_action": STATUS_ACTION,
             "origin": ORIGIN, "team_role": TEAM_ROLE, "registry_kind": REGISTRY_KIND,
             "registry_reason": REGISTRY_REASON, "case_event": CASE_EVENT, "registry_event": REGISTRY_EVENT,
-            "label": label}
+            "label": label, "as_date": as_date}

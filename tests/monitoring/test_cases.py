@@ -249,3 +249,5 @@ def test_caseload_shows_risk_in_words_status_and_overdue_reviews(client, world):
     assert page.index(world.p1.last_name) < page.index(world.p2.last_name)  # most serious first
     (listed,) = entries(AuditAction.CASE_LIST_READ)
     assert '"count": 2' in listed.details
+    history = _case_page(client, case)
+    assert "Next review date set" in history and "2020" in history
