@@ -177,12 +177,15 @@ def test_keys_rotate_names_a_damaged_school_key_and_rewraps_the_others(app_ctx: 
     open_case(world, pupil=world.p3, owner=world.psy3)
     unknown_key = b"\x01\x02k1" + bytes(40)  # well formed, under a master key nobody has
     db.session.execute(update(SchoolKey).where(SchoolKey.school_id == world.s1.id).values(wrapped_key=unknown_key))
+    # Ids read now: the suite's objects must not load inside the other app (its session would borrow that
+    # app's connection and keep it past the app's end).
+    s1, s2 = world.s1.id, world.s2.id
     db.session.commit()
     rotated = make_app(f"k9:{generate_key_b64()},{app_ctx.config['SENIM_ENCRYPTION_KEYS']}")
     with rotated.app_context():
         result = rotated.test_cli_runner().invoke(args=["keys", "rotate"])
         assert result.exit_code == 1
-        assert f"school {world.s1.id}: a data key does not unwrap" in result.output
-        assert _wrapped_under()[world.s2.id] == "k9"
-        (failed,) = entries(AuditAction.KEYS_ROTATED, school_id=world.s1.id)
+        assert f"school {s1}: a data key does not unwrap" in result.output
+        assert _wrapped_under()[s2] == "k9"
+        (failed,) = entries(AuditAction.KEYS_ROTATED, school_id=s1)
         assert failed.outcome == "failed" and '"damaged": 1' in failed.details
