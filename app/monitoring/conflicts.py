@@ -48,3 +48,6 @@ def versioned(*, actor: User, record: Any, version: int | None, object_type: str
         db.session.commit()
     except StaleDataError:
         raise _refuse(actor, record, object_type) from None
+    except Exception:
+        db.session.rollback()  # a refused change leaves nothing half-done for a later commit to save
+        raise

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from app.core.audit import AuditAction
 from app.extensions import db
 from app.monitoring import services
-from app.monitoring.conflicts import EditConflict
+from app.monitoring.conflicts import EditConflict, versioned
 from app.monitoring.models import CaseStatus, MonitoringCase, RiskLevel
 from tests.monitoring.support import entries, open_case, register
 from tests.security.helpers import signed_in
@@ -101,3 +101,14 @@ def test_two_sessions_editing_one_registration(app: Flask, world) -> None:
     assert entry.details.reason_text == "Вторая правка"
     assert [e.snapshot["reason_text"] for e in entry.events] == [
         entry.events[0].snapshot["reason_text"], "Первая правка", "Вторая правка"]
+
+
+def test_a_change_refused_halfway_leaves_nothing_for_a_later_commit(world) -> None:
+    case = open_case(world)
+    with pytest.raises(ValueError), versioned(actor=world.psy1, record=case, version=case.version,
+                                              object_type="case"):
+        case.status = "review"
+        raise ValueError("a rule refused the change after it began")
+    db.session.commit()  # e.g. the audit entry of the page shown next
+    db.session.expire_all()
+    assert case.status == "open"
