@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from app.auth.models import RoleAssignment, User
 from app.auth.roles import ROLE_SCOPE, Role, ScopeKind
@@ -56,6 +56,15 @@ class Permission(enum.StrEnum):
     #: Bring a school's roster in from a file (classes, pupils, parents) and download it: identity data of the
     #: whole school, so an admin (any school) and the school's director only, not the psychologist.
     ROSTER_IMPORT = "roster:import:manage"
+    #: Case files: read (and list) the cases one is owner or team member of, or holds a live grant for.
+    MONITORING_CASE_READ = "monitoring:case:read"
+    #: Add notes to such a case.
+    MONITORING_CASE_NOTE = "monitoring:case:note"
+    #: Open cases, change risk, status, review date and team (of cases one is on).
+    MONITORING_CASE_MANAGE = "monitoring:case:manage"
+    #: Registries (police, intra-school, commission) of the pupils of one's school.
+    MONITORING_REGISTRY_READ = "monitoring:registry:read"
+    MONITORING_REGISTRY_MANAGE = "monitoring:registry:manage"
 
 
 P = Permission
@@ -67,18 +76,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT,
     }),
+    # The school administrator sees a case only as a member of its team (the psychologist adds them), and the
+    # registries of the school's pupils (the school's prevention council decides on the intra-school one).
     Role.DIRECTOR: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
         P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT,
+        P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.SCREENING_CAMPAIGNS, P.SCREENING_ENTER,
         P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE, P.GUIDANCE_READ,
+        P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
+        P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
     }),
+    # The social pedagogue keeps the registries and works on cases as a team member.
     Role.SOCIAL_PEDAGOGUE: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.CONSENT_RECORD,
         P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
+        P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
     }),
     Role.CLASS_TEACHER: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ,
@@ -89,10 +105,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REGION_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE}),
 }
 
+#: Every permission of the monitoring module (case files and registries).
+MONITORING_PERMISSIONS = frozenset({
+    P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
+    P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+})
+
 #: Permissions that reveal a pupil's identity; education officers must never hold one.
 IDENTITY_PERMISSIONS = frozenset({
     P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.CLASS_FLAGS, P.PARENT_CHILD,
     P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.ROSTER_IMPORT,
+    *MONITORING_PERMISSIONS,
 })
 
 #: Permissions that read or change a pupil's records beyond a name on a class list (results, alerts, the pupil
@@ -100,7 +123,7 @@ IDENTITY_PERMISSIONS = frozenset({
 #: (app.admin.accounts); a director cannot take over such an account by setting its password or second factor.
 PUPIL_DATA_PERMISSIONS = frozenset({
     P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.SCREENING_RESULTS, P.SCREENING_ENTER,
-    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD, P.ROSTER_IMPORT,
+    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD, P.ROSTER_IMPORT, *MONITORING_PERMISSIONS,
 })
 
 
@@ -244,6 +267,74 @@ def can_see_pupil(user: User, pupil: Pupil, permission: Permission = P.PUPIL_REA
     return db.session.execute(query).first() is not None
 
 
+# --- monitoring: cases by role AND membership, registries by role ------------------------------
+
+
+def case_scope(user: User, permission: Permission = P.MONITORING_CASE_READ) -> ColumnElement[bool]:
+    """SQL condition on ``MonitoringCase``: the user holds ``permission`` in the case's school (role) *and* owns
+    the case, is on its team, or holds a live access grant for it (membership)."""
+    from app.core.models import utcnow
+    from app.monitoring.models import CaseAccessGrant, CaseMember, MonitoringCase
+
+    if not user.is_authenticated or not user.active:
+        return false()
+    now = utcnow()
+    member = exists().where(CaseMember.case_id == MonitoringCase.id, CaseMember.user_id == user.id,
+                            CaseMember.removed_at.is_(None))
+    grant = exists().where(CaseAccessGrant.case_id == MonitoringCase.id, CaseAccessGrant.user_id == user.id,
+                           CaseAccessGrant.revoked_at.is_(None), CaseAccessGrant.starts_at <= now,
+                           CaseAccessGrant.expires_at > now)
+    schools = select(School.id).where(school_scope(user, permission))
+    return and_(MonitoringCase.school_id.in_(schools), or_(MonitoringCase.owner_id == user.id, member, grant))
+
+
+def visible_cases(user: User, permission: Permission = P.MONITORING_CASE_READ) -> Select:
+    """Case files ``user`` may reach with ``permission`` (see :func:`case_scope`)."""
+    from app.monitoring.models import MonitoringCase
+
+    return select(MonitoringCase).where(case_scope(user, permission))
+
+
+def get_case_or_404(user: User, case_uuid: str, permission: Permission = P.MONITORING_CASE_READ) -> Any:
+    """The case with this public id if ``user`` may reach it; otherwise audit (in the case's school, tied to its
+    pupil) and 404, exactly like an unknown id."""
+    from app.extensions import db
+    from app.monitoring.models import MonitoringCase
+
+    found = db.session.execute(
+        visible_cases(user, permission).where(MonitoringCase.uuid == case_uuid)).scalar_one_or_none()
+    if found is None:
+        target = db.session.execute(
+            select(MonitoringCase.pupil_id).where(MonitoringCase.uuid == case_uuid)).scalar()
+        deny_404(user, permission=permission, object_type="case", object_id=case_uuid, pupil_id=target,
+                 school_of=select(MonitoringCase.school_id).where(MonitoringCase.uuid == case_uuid))
+    return found
+
+
+def visible_registry_entries(user: User, permission: Permission = P.MONITORING_REGISTRY_READ) -> Select:
+    """Registry entries of the active pupils ``user`` may reach with ``permission``."""
+    from app.monitoring.models import RegistryEntry
+
+    pupils = select(Pupil.id).where(Pupil.active.is_(True), pupil_scope(user, permission))
+    return select(RegistryEntry).where(RegistryEntry.pupil_id.in_(pupils))
+
+
+def get_registry_entry_or_404(user: User, entry_uuid: str,
+                              permission: Permission = P.MONITORING_REGISTRY_READ) -> Any:
+    """The registry entry if ``user`` may reach it; otherwise audit (tied to its pupil) and 404."""
+    from app.extensions import db
+    from app.monitoring.models import RegistryEntry
+
+    found = db.session.execute(
+        visible_registry_entries(user, permission).where(RegistryEntry.uuid == entry_uuid)).scalar_one_or_none()
+    if found is None:
+        target = db.session.execute(
+            select(RegistryEntry.pupil_id).where(RegistryEntry.uuid == entry_uuid)).scalar()
+        deny_404(user, permission=permission, object_type="registry_entry", object_id=entry_uuid, pupil_id=target,
+                 school_of=select(RegistryEntry.school_id).where(RegistryEntry.uuid == entry_uuid))
+    return found
+
+
 # --- the route decorator ------------------------------------------------------------
 
 
@@ -273,19 +364,31 @@ def require(permission: Permission, *, mfa: bool = True) -> Callable[[F], F]:
     return decorator
 
 
+def _pupil_records() -> dict[str, tuple[str, Any]]:
+    """URL parameter -> (object type, model) of the records that belong to one pupil."""
+    from app.monitoring.models import MonitoringCase, RegistryEntry
+
+    return {"pupil_uuid": ("pupil", Pupil), "case_uuid": ("case", MonitoringCase),
+            "entry_uuid": ("registry_entry", RegistryEntry)}
+
+
 def _denied_target(view_args: dict[str, Any]) -> dict[str, Any]:
-    """Tie a 403 on a ``<pupil_uuid>`` route to that pupil, so the attempt shows in its access log.
+    """Tie a 403 on a ``<pupil_uuid>``, ``<case_uuid>`` or ``<entry_uuid>`` route to the pupil concerned, so the
+    attempt shows in its access log.
 
     The response stays the same 403 for every id; only the audit entry names the pupil.
     """
-    pupil_uuid = view_args.get("pupil_uuid")
-    if not isinstance(pupil_uuid, str):
-        return {}
     from app.extensions import db
 
-    target = db.session.execute(select(Pupil.id, Pupil.school_id).where(Pupil.uuid == pupil_uuid)).first()
-    return {"object_type": "pupil", "object_id": pupil_uuid[:64],
-            "pupil_id": target[0] if target else None, "school_id": target[1] if target else None}
+    for name, (object_type, model) in _pupil_records().items():
+        value = view_args.get(name)
+        if not isinstance(value, str):
+            continue
+        pupil_column = model.id if model is Pupil else model.pupil_id
+        target = db.session.execute(select(pupil_column, model.school_id).where(model.uuid == value)).first()
+        return {"object_type": object_type, "object_id": value[:64],
+                "pupil_id": target[0] if target else None, "school_id": target[1] if target else None}
+    return {}
 
 
 def endpoint_permission(view: Callable[..., Any]) -> Permission | None:

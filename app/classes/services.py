@@ -68,14 +68,15 @@ def flags_for_class(school_class: SchoolClass) -> dict[int, Flag]:
 
     A pupil with anything open for the psychologist (each source below gives the date it began) gets
     :func:`talk_flag` with the earliest date. Only that fixed text reaches the teacher: never an instrument name,
-    a score, a severity, a note or a registry status. Sources: open screening alerts (the monitoring module adds
-    its own here).
+    a score, a severity, a note or a registry status. Sources: open screening alerts and monitoring cases that are
+    not closed (the date the case was opened: never its risk, status, registry or notes).
     """
+    from app.monitoring.services import open_case_dates
     from app.screening.alerts import open_alert_dates
 
     pupil_ids = db.session.execute(select(Pupil.id).where(Pupil.class_id == school_class.id)).scalars().all()
     since: dict[int, date] = {}
-    for source in (open_alert_dates,):
+    for source in (open_alert_dates, open_case_dates):
         for pupil_id, day in source(pupil_ids=pupil_ids).items():
             since[pupil_id] = min(day, since.get(pupil_id, day))
     return {pupil_id: talk_flag(day) for pupil_id, day in since.items()}

@@ -140,6 +140,23 @@ class AuditAction(enum.StrEnum):
     ROSTER_IMPORT = "roster:import:commit"
     #: The school's roster was downloaded in the template's format.
     ROSTER_EXPORT = "roster:export"
+    # Monitoring: every entry names the pupil (for "who viewed this record"), never a risk level, reason or note.
+    CASE_OPENED = "monitoring:case:open"
+    CASE_READ = "monitoring:case:read"
+    CASE_LIST_READ = "monitoring:case:list"
+    CASE_RISK_CHANGED = "monitoring:case:risk"
+    CASE_STATUS_CHANGED = "monitoring:case:status"
+    CASE_REVIEW_DATE_SET = "monitoring:case:review_date"
+    CASE_MEMBER_ADDED = "monitoring:case:member_added"
+    CASE_MEMBER_REMOVED = "monitoring:case:member_removed"
+    CASE_NOTE_ADDED = "monitoring:case:note"
+    CASE_ALERT_LINKED = "monitoring:case:alert_linked"
+    #: A stale form was refused (someone else changed the record first); nothing was changed.
+    EDIT_CONFLICT = "monitoring:edit:conflict"
+    REGISTRY_READ = "monitoring:registry:read"
+    REGISTRY_CREATE = "monitoring:registry:create"
+    REGISTRY_UPDATE = "monitoring:registry:update"
+    REGISTRY_DEREGISTER = "monitoring:registry:deregister"
 
 
 class AuditEntry(Model):

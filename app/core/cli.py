@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.core import audit
 from app.core.crypto import generate_key_b64
 from app.core.encryption import ENCRYPTED_FIELDS, Encrypted, keyring
+from app.core.models import School
 from app.extensions import db
 
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
@@ -58,8 +59,46 @@ def keys_generate(key_id: str) -> None:
 
 @keys_cli.command("rotate")
 @click.option("--batch-size", default=500, show_default=True)
-def keys_rotate(batch_size: int) -> None:
-    """Re-encrypt every value not yet under the primary key (safe to run while serving)."""
+@click.option("--school", "school_id", type=int, default=None,
+              help="Only re-wrap this school's data keys under the primary master key (nothing else).")
+def keys_rotate(batch_size: int, school_id: int | None) -> None:
+    """Re-encrypt every value not yet under the primary key and re-wrap the schools' data keys (safe to run
+    while serving); with --school, only re-wrap that school's data keys."""
+    if school_id is not None:
+        if db.session.get(School, school_id) is None:
+            click.echo(f"keys rotate: no school {school_id}", err=True)
+            sys.exit(2)
+        count = _rewrap_school_keys(school_id)
+        click.echo(f"keys rotate: {count} data key(s) of school {school_id} re-wrapped under key "
+                   f"{keyring().primary_id}")
+        return
+    _reencrypt_values(batch_size)
+    count = _rewrap_school_keys(None)
+    click.echo(f"school keys: {count} data key(s) re-wrapped")
+
+
+def _rewrap_school_keys(school_id: int | None) -> int:
+    """Re-wrap data keys under the primary master key, one audit entry per school, in one transaction; name each
+    school whose key does not unwrap (exit status 1 after the others are done)."""
+    from app.core import school_keys
+
+    done = school_keys.rewrap(school_id=school_id)
+    for item in done:
+        audit.record(None, audit.AuditAction.KEYS_ROTATED,
+                     outcome=audit.Outcome.FAILED if item.damaged else audit.Outcome.SUCCESS,
+                     school_id=item.school_id,
+                     details={"school_keys": item.keys, "damaged": item.damaged, "key": keyring().primary_id})
+    db.session.commit()
+    damaged = [item.school_id for item in done if item.damaged]
+    for sid in damaged:
+        click.echo(f"school {sid}: a data key does not unwrap (damaged, or its master key is gone); left as it is",
+                   err=True)
+    if damaged:
+        sys.exit(1)
+    return sum(item.keys for item in done)
+
+
+def _reencrypt_values(batch_size: int) -> None:
     ring = keyring()
     # Model class (each mapped, with an integer ``id``) -> its encrypted columns.
     fields: defaultdict[type[Any], list[Encrypted]] = defaultdict(list)

@@ -55,9 +55,11 @@ def _integrity_error(exc: DecryptionError) -> tuple[str, int]:
     db.session.rollback()
     log.error("decryption failed (request %s)", g.get("request_id"))
     # The integrity page is shown even when the audit write fails: it shows no data.
+    # A school's data key that does not unwrap (app.core.school_keys) is that school's incident: its chain.
+    school_id = getattr(exc, "school_id", None)
     with contextlib.suppress(audit.AuditUnavailable):
         audit.record_now(current_user, audit.AuditAction.CRYPTO_INTEGRITY_FAILED, outcome=audit.Outcome.FAILED,
-                         details={"endpoint": request.endpoint})
+                         school_id=school_id, details={"endpoint": request.endpoint})
     return _render(500, "errors/integrity.html")
 
 

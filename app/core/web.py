@@ -27,6 +27,8 @@ NAVIGATION: list[tuple[str, Any, Permission]] = [
     ("screening.class_overview_list", _l("Class overview"), Permission.SCREENING_RESULTS),
     ("screening.alert_inbox", _l("Alerts"), Permission.SCREENING_ALERTS),
     ("screening.escalations", _l("Escalated alerts"), Permission.SCREENING_ESCALATIONS),
+    ("monitoring.caseload", _l("Cases"), Permission.MONITORING_CASE_READ),
+    ("monitoring.register", _l("Registries"), Permission.MONITORING_REGISTRY_READ),
     ("screening.instrument_list", _l("Instruments"), Permission.SCREENING_INSTRUMENTS),
     ("screening.local_list", _l("Local methods"), Permission.SCREENING_UPLOAD),
     ("reports.overview", _l("Reports"), Permission.REPORTS_AGGREGATE),

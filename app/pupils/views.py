@@ -57,6 +57,7 @@ def pupil_detail(pupil_uuid: str) -> str:
         can_manage=has_permission(current_user, Permission.PUPIL_MANAGE),
         can_see_log=has_permission(current_user, Permission.PUPIL_ACCESS_LOG),
         links=services.card_links(actor=current_user, pupil=pupil),
+        can_see_registry=has_permission(current_user, Permission.MONITORING_REGISTRY_READ),
     )
 
 

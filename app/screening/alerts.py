@@ -123,14 +123,38 @@ def get_alert(*, actor: User, alert_uuid: str) -> Alert | None:
         _scoped(actor, Permission.SCREENING_ALERTS).where(Alert.uuid == alert_uuid)).scalar_one_or_none()
 
 
+def _acknowledge(actor: User, alert: Alert) -> bool:
+    """Acknowledge and audit, uncommitted; False if it already was."""
+    if alert.acknowledged_at is not None:
+        return False
+    alert.acknowledged_at, alert.acknowledged_by_id = utcnow(), actor.id
+    audit.record(actor, AuditAction.ALERT_ACKNOWLEDGED, school_id=alert.school_id,
+                 object_type="alert", object_id=alert.uuid)
+    return True
+
+
 def acknowledge(*, actor: User, alert: Alert) -> Alert:
     """Record that a psychologist has taken the alert on (idempotent)."""
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at, alert.acknowledged_by_id = utcnow(), actor.id
-        audit.record(actor, AuditAction.ALERT_ACKNOWLEDGED, school_id=alert.school_id,
-                     object_type="alert", object_id=alert.uuid)
+    if _acknowledge(actor, alert):
         db.session.commit()
     return alert
+
+
+class AlertAlreadyResolved(ValueError):
+    """The alert was resolved already (by someone else, or into a case)."""
+
+
+def close_into_case(*, actor: User, alert: Alert, case_uuid: str) -> None:
+    """Acknowledge (if needed) and resolve an alert whose follow-up now lives in a monitoring case, in the caller's
+    transaction (the caller links the case and commits). The (encrypted) note names the case; the audit entries,
+    like every alert entry, name no pupil, rule or severity, and not the case either."""
+    if alert.resolved_at is not None:
+        raise AlertAlreadyResolved(alert.id)
+    _acknowledge(actor, alert)
+    alert.resolved_at, alert.resolved_by_id = utcnow(), actor.id
+    alert.resolution_note = f"Continued in monitoring case {case_uuid}"
+    audit.record(actor, AuditAction.ALERT_RESOLVED, school_id=alert.school_id,
+                 object_type="alert", object_id=alert.uuid, details={"into": "case"})
 
 
 def resolve(*, actor: User, alert: Alert, note: str) -> Alert:

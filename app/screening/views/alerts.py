@@ -53,7 +53,15 @@ def alert_inbox() -> str:
     described = {a.uuid: (labels.instrument_title(a.instrument_ref), labels.alert_message(a.instrument_ref, a.rule_id))
                  for a in alerts}
     here = url_for("screening.alert_inbox", severity=severity, pupil=pupil.uuid if pupil else None)
+    # One workflow: an alert that needs more than one conversation becomes (or joins) the pupil's case.
+    open_cases = {}
+    if has_permission(current_user, Permission.MONITORING_CASE_MANAGE):
+        from app.monitoring.services import open_cases_by_pupil
+
+        open_cases = open_cases_by_pupil(pupil_ids=[a.pupil_id for a in alerts])
     return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
+                           open_cases=open_cases,
+                           can_open_cases=has_permission(current_user, Permission.MONITORING_CASE_MANAGE),
                            severity=severity, pupil=pupil, version=labels.instrument_version,
                            back=here if (severity or pupil) else None,
                            ack_form=AcknowledgeForm(), resolve_form=ResolveForm(),

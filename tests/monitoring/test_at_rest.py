@@ -1,0 +1,73 @@
+"""Notes, reasons, risk levels and registry details are not in plaintext in the database (raw column bytes, the
+SQL equivalent of a dump, and the SQLite file); audit entries carry ids only."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.core.audit import AuditAction
+from app.extensions import db
+from app.monitoring import registry, services
+from app.monitoring.models import CaseStatus, RegistryReason, RiskLevel
+from tests.monitoring.support import NOTE_MARKER, acute_alert, entries, open_case, register
+from tests.security.helpers import all_text_values, contains
+
+MONITORING_TABLES = ["monitoring_cases", "case_events", "case_notes", "case_members", "case_access_grants",
+                     "registry_entries", "registry_events", "school_keys"]
+#: Values that say what a record is about; each is stored only inside a ciphertext.
+REVEALING = [NOTE_MARKER, "acute", "high", "police", "commission", RegistryReason.SUICIDAL_BEHAVIOUR.value,
+             "truancy", "alert"]
+
+
+@pytest.fixture
+def records(world):
+    case = open_case(world, risk=RiskLevel.HIGH, reason=f"{NOTE_MARKER} причина")
+    services.change_risk(actor=world.psy1, case=case, version=case.version, risk=RiskLevel.ACUTE,
+                         reason=f"{NOTE_MARKER} причина изменения")
+    services.add_note(actor=world.psy1, case=case, body=f"{NOTE_MARKER} заметка")
+    services.change_status(actor=world.psy1, case=case, version=case.version, status=CaseStatus.ACTIVE,
+                           reason=f"{NOTE_MARKER} статус")
+    services.case_from_alert(actor=world.psy1, alert=acute_alert(world))
+    entry = register(world, kind="police")
+    registry.deregister(actor=world.soc1, entry=entry, version=entry.version, ended_on=date(2027, 1, 10),
+                        reason=f"{NOTE_MARKER} снят с учёта")
+    register(world, pupil=world.p2, kind="commission")
+    db.session.commit()
+    return case
+
+
+def test_monitoring_tables_hold_no_plaintext(world, records) -> None:
+    for table, column, value in all_text_values(tables=MONITORING_TABLES):
+        leaked = [word for word in REVEALING if contains(value, word)]
+        assert not leaked, f"{table}.{column} holds {leaked}"
+
+
+def test_no_note_or_reason_anywhere_in_the_database(world, records) -> None:
+    for table, column, value in all_text_values():
+        assert not contains(value, NOTE_MARKER), f"{table}.{column} holds a note or reason in plaintext"
+
+
+@pytest.mark.sqlite_only
+def test_the_sqlite_file_holds_no_note(app: Flask, world, records) -> None:
+    db.session.commit()
+    raw = Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database).read_bytes()
+    assert NOTE_MARKER.encode() not in raw
+
+
+def test_the_ciphertexts_are_under_the_school_key(world, records) -> None:
+    rows = db.session.execute(text("SELECT body_ct FROM case_notes")).scalars().all()
+    assert rows and all(bytes(row)[2:2 + len(f"s{world.s1.id}-1")] == f"s{world.s1.id}-1".encode() for row in rows)
+
+
+def test_audit_entries_of_monitoring_name_the_pupil_and_nothing_else(world, records) -> None:
+    actions = [a for a in AuditAction if str(a).startswith("monitoring:")]
+    found = [e for action in actions for e in entries(action)]
+    assert found and all(e.pupil_id in (world.p1.id, world.p2.id) for e in found)
+    for entry in found:
+        assert not [word for word in REVEALING if word in entry.details], entry.details
