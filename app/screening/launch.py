@@ -3,13 +3,16 @@
 When a rule that names another instrument fires in a pupil's sitting (PHQ-A question 9 ≥ 1 → ASQ, the NIMH
 pathway; WHO-5 ≤ 28 % → PHQ-A), the pupil goes on to that instrument at once, in the same browser session and
 without a new code: the sitting is recorded as a session and result of its own, for the same pupil in the same
-campaign. Consent and the instrument's ages are checked again; an instrument the pupil already has a sitting
-for in the campaign is never started twice (an open one is continued instead). A launching rule of urgent or
-acute severity means an adult will see the pupil today, so the pupil's end page says so with the help lines,
-whether or not the launched instrument could be given.
+campaign. A rule evaluated ``on_answer`` launches when the answer that fires it is saved (the pupil comes back to
+the rest of the interrupted sitting afterwards); a rule evaluated ``on_submit`` launches when the sitting is
+submitted. Consent and the instrument's ages are checked again; an instrument the pupil already has a sitting
+for in the campaign is never started twice (an open one is continued instead), and a rule's launch is tried once
+per sitting. A launching rule of urgent or acute severity means an adult will see the pupil today, so the
+pupil's end page says so with the help lines, whether or not the launched instrument could be given.
 
-Nothing here commits: :func:`app.screening.services.submit_sitting` starts the follow-ups in the transaction
-that stores the result and its alerts.
+Nothing here commits: :func:`app.screening.services.save_answer` and
+:func:`app.screening.services.submit_sitting` start the follow-ups in the transaction that stores the answer
+(or the result) and its alerts.
 """
 
 from __future__ import annotations
@@ -69,6 +72,11 @@ class FollowUps:
     #: True when an urgent or acute launching rule fired: an adult will come (the end page says so).
     adult_comes: bool = False
 
+    def then(self, other: FollowUps) -> FollowUps:
+        """These follow-ups, then ``other``'s (an answer's launches, then its sitting's submission's)."""
+        return FollowUps([*self.sessions, *other.sessions], [*self.refused, *other.refused],
+                         self.adult_comes or other.adult_comes)
+
 
 def launches(instrument: Instrument, rule_ids: Iterable[str]) -> list[Launch]:
     """The instruments that the fired rules ``rule_ids`` launch, in the order of the instrument's rules.
@@ -82,6 +90,12 @@ def launches(instrument: Instrument, rule_ids: Iterable[str]) -> list[Launch]:
         if rule.id in fired and target and target != _bare(instrument.id) and target not in found:
             found[target] = Launch(target, rule.id, rule.severity)
     return list(found.values())
+
+
+def answer_rules(instrument: Instrument, rule_ids: Iterable[str]) -> set[str]:
+    """Those of ``rule_ids`` that are evaluated at each answer (their launches were made when they fired)."""
+    fired = set(rule_ids)
+    return {rule.id for rule in instrument.alerts if rule.id in fired and rule.evaluate == "on_answer"}
 
 
 def _instrument_id(ref: str) -> str:
@@ -130,13 +144,19 @@ def _language(instrument: Instrument, language: str | None) -> str | None:
 
 
 def start_follow_ups(*, session: ScreeningSession, instrument: Instrument, rule_ids: Collection[str],
-                     now: datetime) -> FollowUps:
+                     now: datetime, launched_before: Collection[str] = (),
+                     audit_lane: int | None = None) -> FollowUps:
     """Start (or find) the sittings that the fired rules of ``session`` launch, with their audit entries.
 
-    Not committed: called by the service that submits ``session``, in its transaction.
+    ``rule_ids``: every rule of the sitting that has fired (they decide whether an adult comes);
+    ``launched_before``: those of them whose launches were already made (or refused) at an earlier step of the
+    sitting: their instruments are neither started nor refused again. Not committed: called by the service that
+    saves an answer of ``session`` or submits it, in its transaction (``audit_lane``: that transaction's chain).
     """
-    wanted = launches(instrument, rule_ids)
-    follow = FollowUps(adult_comes=any(launch.severity in _ADULT_COMES for launch in wanted))
+    fired = launches(instrument, rule_ids)
+    follow = FollowUps(adult_comes=any(launch.severity in _ADULT_COMES for launch in fired))
+    done = {launch.instrument_id for launch in launches(instrument, launched_before)}
+    wanted = [launch for launch in fired if launch.instrument_id not in done]
     if not wanted:
         return follow
     pupil, campaign = session.pupil, session.campaign
@@ -147,14 +167,14 @@ def start_follow_ups(*, session: ScreeningSession, instrument: Instrument, rule_
         try:
             target = resolve(launch.instrument_id, school_id=session.school_id, campaign=campaign)
         except UnknownInstrumentError:
-            _refuse(follow, session, launch, Refusal.UNKNOWN)
+            _refuse(follow, session, launch, Refusal.UNKNOWN, audit_lane)
             continue
         same = [s for s in existing if _instrument_id(s.instrument_ref) == target.id]
         reason = refusal(target, pupil, now=now)
         if reason is None and same and not any(s.status in _OPEN and s.code_expires_at >= now for s in same):
             reason = Refusal.DONE  # launched (or taken) once already in this campaign: never twice
         if reason is not None:
-            _refuse(follow, session, launch, reason)
+            _refuse(follow, session, launch, reason, audit_lane)
             continue
         new = not same
         if same:  # an open sitting of the campaign (its code printed): the pupil goes on in it now
@@ -176,8 +196,7 @@ def start_follow_ups(*, session: ScreeningSession, instrument: Instrument, rule_
         # No pupil and no rule in the entry: that a follow-up started says something about the answers.
         audit.record(None, AuditAction.SCREENING_SESSION_LAUNCHED, school_id=session.school_id,
                      object_type="screening_session", object_id=sitting.uuid,
-                     details={"from": session.uuid, "instrument": target.ref,
-                              "new": new})
+                     details={"from": session.uuid, "instrument": target.ref, "new": new}, lane=audit_lane)
     return follow
 
 
@@ -185,11 +204,12 @@ def _sitting_time() -> timedelta:
     return current_app.config["SENIM_LAUNCHED_SITTING_TIME"]
 
 
-def _refuse(follow: FollowUps, session: ScreeningSession, launch: Launch, reason: Refusal) -> None:
+def _refuse(follow: FollowUps, session: ScreeningSession, launch: Launch, reason: Refusal,
+            audit_lane: int | None) -> None:
     follow.refused.append((launch.instrument_id, reason))
     audit.record(None, AuditAction.SCREENING_SESSION_LAUNCHED, outcome=Outcome.DENIED, school_id=session.school_id,
                  object_type="screening_session", object_id=session.uuid,
-                 details={"instrument": launch.instrument_id, "reason": str(reason)})
+                 details={"instrument": launch.instrument_id, "reason": str(reason)}, lane=audit_lane)
 
 
 def paper_follow_ups(*, instrument: Instrument, rule_ids: Iterable[str], school_id: int) -> list[Instrument]:

@@ -1,7 +1,8 @@
 """Saving answers and results: score, store, raise alerts and audit in one short transaction.
 
 An alert is never lost: the result, its alerts and the audit entry commit together or not at all.
-Rules marked ``on_answer`` (e.g. ASQ acuity "yes") already fire when a draft answer is autosaved.
+Rules marked ``on_answer`` (e.g. ASQ acuity "yes") already fire when a draft answer is autosaved, and such a rule
+that launches another instrument (PHQ-A question 9 → ASQ) starts it then, in the same transaction (launch.py).
 """
 
 from __future__ import annotations
@@ -124,11 +125,19 @@ def _ordered(rule_alerts: tuple[RuleAlert, ...]) -> list[RuleAlert]:
     return sorted(rule_alerts, key=lambda a: -SEVERITY_RANK[str(a.severity)])
 
 
+@dataclass(frozen=True)
+class _Raised:
+    #: The alerts that need attention now (new, or upgraded to a higher severity).
+    alerts: list[Alert]
+    #: The rules that the sitting's alerts (resolved ones too) held before: fired at an earlier answer.
+    earlier: frozenset[str] = frozenset()
+
+
 def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pupil_id: int, school_id: int,
                   instrument_ref: str, session_id: int | None, result: ScreeningResult | None,
-                  audit_lane: int | None = None, partial: frozenset[str] = frozenset()) -> list[Alert]:
+                  audit_lane: int | None = None, partial: frozenset[str] = frozenset()) -> _Raised:
     """Raise, upgrade or extend the sitting's alert for the fired rules (same transaction); returns the alerts
-    that need attention now (new, or upgraded to a higher severity).
+    that need attention now (new, or upgraded to a higher severity) and the rules the sitting had raised before.
 
     One open alert per sitting: a more severe rule that fires later (ASQ question 5 after question 1, or an
     abandoned ASQ at close-expired) upgrades it, asks for a new acknowledgement and keeps the earlier severity in
@@ -136,11 +145,12 @@ def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pup
     items alone.
     """
     if not rule_alerts and result is None:
-        return []  # nothing fired and no result to attach earlier alerts to: no query
+        return _Raised([])  # nothing fired and no result to attach earlier alerts to: no query
     sitting: list[Alert] = []
     if session_id is not None:
         sitting = [a for a in db.session.execute(select(Alert).where(Alert.pupil_ref == pupil_ref(pupil_id)))
                    .scalars() if a.session_id == session_id]
+    earlier = frozenset(rule for alert in sitting for rule in alert.details.rules)
     current = next((a for a in sitting if a.resolved_at is None), None)
     raised: list[Alert] = []
     upgraded: set[int] = set()  # id() of the alerts upgraded (not new) in this call
@@ -185,7 +195,7 @@ def _raise_alerts(*, actor: User | None, rule_alerts: tuple[RuleAlert, ...], pup
         for alert in sitting:
             if alert.result_id != result.id:
                 alert.details = replace(alert.details, result_id=result.id)
-    return raised
+    return _Raised(raised, earlier)
 
 
 def with_answer(draft: Mapping[str, int | None], item_id: str, value: int | None) -> dict[str, int | None]:
@@ -218,8 +228,21 @@ _SAVE_DRAFT = (
 )
 
 
-def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> list[Alert]:
+@dataclass(frozen=True)
+class Saved:
+    """A saved answer: the alerts that need attention now, and the sittings its rules launched (launch.py)."""
+
+    alerts: list[Alert]
+    #: Sittings to take at once, before the rest of this one (PHQ-A question 9 → ASQ); empty for most answers.
+    follow_ups: FollowUps
+
+
+def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> Saved:
     """Autosave one draft answer (encrypted) and raise any on-answer alert, in one short transaction.
+
+    An on-answer rule that fires for the first time in the sitting and names another instrument
+    (``launch_instrument``) starts that instrument's sitting in the same transaction (launch.py): the answer, its
+    alert and the launch commit together.
 
     The hot path of self-completion (bench/run_submit.py measures it): no statement here depends on the
     size of the school, and the audit chain's head is locked only by the last statements before COMMIT.
@@ -227,6 +250,8 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> lis
     time do not queue on one head row. Raises :class:`~app.screening.stopping.ScreeningStopped` (nothing saved,
     the sitting stopped) when the pupil's consent has been withdrawn or has expired.
     """
+    from app.screening import launch as launcher  # imports this module
+
     now = utcnow()
     if not session.is_open(now):
         raise SessionClosed(session.id)
@@ -240,7 +265,8 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> lis
     fired: tuple[RuleAlert, ...] = ()
     if _has_on_answer_rules(instrument):  # scales and bands are not needed before the submission
         fired = score(instrument, checked, age=age_on(session.birth_date, now.date()), stage="answer").alerts
-    raised: list[Alert] = []
+    raised = _Raised([])
+    follow_ups = launcher.FollowUps()
     try:
         if fired:  # one transaction: the draft (its row locked first, as below), the alerts, the entries
             end_autocommit()
@@ -249,6 +275,13 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> lis
             raised = _raise_alerts(actor=None, rule_alerts=fired, pupil_id=session.pupil_id,
                                    school_id=session.school_id, instrument_ref=instrument.ref,
                                    session_id=session.id, result=None, audit_lane=session.id)
+            rules = {a.rule for a in fired}
+            if launcher.launches(instrument, rules - raised.earlier):  # a launching rule fired for the first time
+                # Rules fired at an earlier answer launched then: their instruments are not launched (or refused)
+                # again, even if an answer changed in between (the alert stays, and so does the launch).
+                follow_ups = launcher.start_follow_ups(
+                    session=db.session.get_one(ScreeningSession, session.id), instrument=instrument,
+                    rule_ids=rules, launched_before=raised.earlier, now=now, audit_lane=session.id)
             together = None
         else:
             together = save
@@ -269,7 +302,7 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> lis
     except Exception:
         db.session.rollback()
         raise
-    return raised
+    return Saved(raised.alerts, follow_ups)
 
 
 def submit_result(*, actor: User | None, session: ScreeningSession | None, answers: Mapping[str, object],
@@ -347,9 +380,11 @@ def _submit(*, actor: User | None, session: ScreeningSession | None, answers: Ma
                       result=result, partial=frozenset(a.rule for a in scored.alerts if a.partial))
         follow_ups = launcher.FollowUps()
         if launch and session is not None and any(rule.launch_instrument for rule in instrument.alerts):
-            # The rules fired now and those fired at an answer since changed (the alert stays: so does the launch).
+            # The rules fired now and those fired at an answer since changed (the alert stays: so does the adult's
+            # visit). On-answer rules launched when their answer was saved: only on-submit rules launch now.
             fired = {a.rule for a in scored.alerts} | {r for a in result.alerts for r in a.details.rules}
-            follow_ups = launcher.start_follow_ups(session=session, instrument=instrument, rule_ids=fired, now=now)
+            follow_ups = launcher.start_follow_ups(session=session, instrument=instrument, rule_ids=fired, now=now,
+                                                   launched_before=launcher.answer_rules(instrument, fired))
         audit.record(actor, AuditAction.SCREENING_SUBMIT, school_id=pupil.school_id, pupil_id=pupil.id,
                      object_type="screening_result", object_id=result.uuid,
                      details={"instrument": instrument.ref, "language": language, "mode": result.mode})

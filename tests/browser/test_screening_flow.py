@@ -250,9 +250,10 @@ def _texts(live: LiveServer, ref: str, language: str) -> Any:
         return instrument_for(ref).text(language)
 
 
-def test_phq_a_question_9_goes_on_to_the_asq_in_the_same_visit_and_ends_with_help(
+def test_phq_a_question_9_goes_on_to_the_asq_at_once_then_back_to_the_phq_a_and_ends_with_help(
         open_context: Callable[..., Any], live_server: LiveServer, artifacts: Path) -> None:
-    """Issue 8 item 2: PHQ-A question 9 above "not at all" → the ASQ at once, no new code → acute end page."""
+    """Issue 8 item 2: PHQ-A question 9 above "not at all" → the ASQ at once, no new code → the rest of the PHQ-A
+    → acute end page."""
     pupil_uuid, _name = live_server.fresh_pupil("7А")
     code = live_server.issue_code(pupil_uuid, PHQ_A)
     phq, asq = _texts(live_server, PHQ_A, "ru"), _texts(live_server, ASQ, "ru")
@@ -264,10 +265,9 @@ def test_phq_a_question_9_goes_on_to_the_asq_in_the_same_visit_and_ends_with_hel
     for number in range(1, 9):
         _expect_question(phone, number, 11)  # "up to 11": the difficulty question depends on the answers
         _answer(phone, NO, keyboard=number % 2 == 0)
+    _expect_question(phone, 9, 11)
     expect(phone.locator("main legend")).to_contain_text(phq.items["self_harm"])
-    _answer(phone, 1)  # "several days"
-    _answer(phone, NO)  # past year
-    _answer(phone, NO)  # difficulty (asked: question 9 was above 0)
+    _answer(phone, 1)  # "several days": the ASQ comes now, before the PHQ-A's last two questions
 
     # The ASQ, at once, in the same visit: no code page, no language page, and no pause (there is no card).
     expect(phone).to_have_url(re.compile(r"/s/q"))
@@ -276,11 +276,23 @@ def test_phq_a_question_9_goes_on_to_the_asq_in_the_same_visit_and_ends_with_hel
                                                                    "ru"))
     expect(phone.locator("form[action$='/s/pause']")).to_have_count(0)
     problems = check_page(phone, artifacts, "pupil-follow-up-question", "ru")  # axe, and at 390 px
-    assert not problems, "axe:\n" + "\n".join(problems)
     for number, (item, value) in enumerate([("q1", YES), ("q2", NO), ("q3", NO), ("q4", NO), ("q5", YES)], 1):
         _expect_question(phone, number, 5)
         expect(phone.locator("main legend")).to_contain_text(asq.items[item])
         _answer(phone, value)
+
+    # Back to the PHQ-A where it stopped: question 10 of (up to) 11, the counter's total as before.
+    expect(phone.locator("h1")).to_have_text(phq.title)
+    _expect_question(phone, 10, 11)
+    expect(phone.locator("main legend")).to_contain_text(phq.items["past_year"])
+    expect(phone.locator("main .alert--danger")).to_contain_text(live_server.text(
+        "Thank you for telling us. An adult from your school will come to talk with you soon.", "ru"))
+    problems += check_page(phone, artifacts, "pupil-question-after-follow-up", "ru")
+    assert not problems, "axe:\n" + "\n".join(problems)
+    _answer(phone, NO)  # past year
+    _expect_question(phone, 11, 11)
+    expect(phone.locator("main legend")).to_contain_text(phq.items["difficulty"])
+    _answer(phone, NO)  # difficulty (asked: question 9 was above 0)
     _expect_help_and_no_score(phone, live_server, "ru", acute=True)
 
     staff = open_context(**DESKTOP).new_page()

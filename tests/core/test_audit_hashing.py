@@ -268,7 +268,7 @@ def test_answer_with_alert_is_one_transaction(app_ctx: Flask, world, monkeypatch
     assert db.session.execute(select(func.count()).select_from(Alert)).scalar_one() == 0
     assert sess.draft == {"q1": 0, "q2": 0, "q3": 0, "q4": 0}
     monkeypatch.setattr(audit, "record", real_record)
-    assert [a.rule_id for a in services.save_answer(session=opened, item_id="q5", value=1)] == ["asq.acute"]
+    assert [a.rule_id for a in services.save_answer(session=opened, item_id="q5", value=1).alerts] == ["asq.acute"]
     db.session.expire_all()
     assert sess.draft["q5"] == 1
     assert audit.verify() == []

@@ -67,7 +67,7 @@ def test_withdrawal_stops_unfinished_sittings_keeps_results_and_alerts(world):
     done = session_with_code(camp, world.p1, code="DONE-2345", ref=ASQ_1_1, language="ru")
     result = services.submit_result(actor=None, session=done, answers=NEGATIVE_ASQ)
     open_ = session_with_code(camp, world.p1, code="OPEN-2345", ref=ASQ_1_1, language="ru")
-    [raised] = services.save_answer(session=OpenSession.of(open_), item_id="q1", value=1)  # a "yes": an alert
+    [raised] = services.save_answer(session=OpenSession.of(open_), item_id="q1", value=1).alerts  # a "yes": an alert
     untouched = session_with_code(camp, world.p2, code="PTWO-2345", ref=ASQ_1_1)
 
     assert consent_services.withdraw_consent(actor=world.r1, pupil=world.p1, as_parent=True) == 1

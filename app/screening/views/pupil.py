@@ -131,22 +131,31 @@ def question() -> str | Response:
 
 def _save_and_go_on(current: selfservice.OpenSession, instrument: Instrument, draft: dict[str, int | None], n: int,
                     item: Item, value: int) -> Response:
-    """Save one answer, then the next question, the end of the questionnaire, or the first one unanswered."""
+    """Save one answer, then the next question, the end of the questionnaire, or the first one unanswered.
+
+    An answer that launches another instrument (PHQ-A question 9 → ASQ) leads there first; this sitting waits
+    right after it, at its first unanswered question.
+    """
     try:
-        raised = services.save_answer(session=current, item_id=item.id, value=value)
+        saved = services.save_answer(session=current, item_id=item.id, value=value)
     except (ScoringInputError, services.SessionClosed):
         abort(400)
-    if any(a.severity == Severity.ACUTE for a in raised):
+    if any(a.severity == Severity.ACUTE for a in saved.alerts):
         session[ACUTE] = True
+    if saved.follow_ups.adult_comes:
+        session[ADULT] = True
     draft = services.with_answer(draft, item.id, value)  # as saved: no read-back after COMMIT
     shown = visible_items(instrument, draft)
+    complete = n >= len(shown) and all(draft.get(i) is not None for i in shown if instrument.item(i).required)
+    if saved.follow_ups.sessions and not complete:
+        return _go_on(current, saved.follow_ups, resume=True)
     if n < len(shown):
         return redirect(_question_url(n + 1))
-    if all(draft.get(i) is not None for i in shown if instrument.item(i).required):
+    if complete:
         submitted = services.submit_sitting(session=selfservice.load(current), answers=draft)
         if any(a.severity == Severity.ACUTE.value for a in submitted.result.alerts):
             session[ACUTE] = True
-        return _go_on(current, submitted.follow_ups)
+        return _go_on(current, saved.follow_ups.then(submitted.follow_ups))
     return redirect(url_for("screening.question"))
 
 
@@ -167,14 +176,18 @@ def unavailable() -> str:
                            acute=session.get(ACUTE, False) or session.get(ADULT, False))
 
 
-def _go_on(current: selfservice.OpenSession, follow_ups: FollowUps) -> Response:
-    """After a sitting: the next follow-up sitting (launched now first, then those queued), else the end page."""
+def _go_on(current: selfservice.OpenSession, follow_ups: FollowUps, *, resume: bool = False) -> Response:
+    """After a sitting: the next follow-up sitting (launched now first, then those queued), else the end page.
+
+    ``resume``: ``current`` is not finished (an answer launched the follow-ups): it comes right after them.
+    """
     session.pop(KEY, None)
     if follow_ups.adult_comes:
         session[ADULT] = True
     if follow_ups.sessions:
         session[FOLLOWING] = [*session.get(FOLLOWING, ()), *(s.uuid for s in follow_ups.sessions)]
-    queue = [s.uuid for s in follow_ups.sessions] + list(session.get(QUEUE, ()))
+    waiting = [current.uuid] if resume else []
+    queue = [s.uuid for s in follow_ups.sessions] + waiting + list(session.get(QUEUE, ()))
     while queue:
         found = selfservice.session_by_uuid(queue.pop(0))
         if found is not None:
