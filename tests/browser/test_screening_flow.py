@@ -167,7 +167,7 @@ def test_pupil_on_a_phone_raises_an_acute_alert_that_reaches_psychologist_and_te
     row = staff.locator("li.alert-card", has=staff.locator(f'a[href*="{pupil_uuid}"]'))
     expect(row).to_have_count(1)
     expect(row.locator(".badge--danger").first).to_have_text("Acute")
-    row.locator("button[type=submit]").click()
+    row.get_by_role("button", name="Acknowledge").click()
     expect(row).to_contain_text("Acknowledged")
 
     teacher = open_context(**DESKTOP).new_page()
@@ -181,7 +181,7 @@ def test_pupil_on_a_phone_raises_an_acute_alert_that_reaches_psychologist_and_te
         assert name.casefold() not in page_text.casefold(), f"the teacher's page names the instrument: {name}"
 
     row.locator("textarea").fill("Talked with the pupil at once; parents informed.")
-    row.locator("button[type=submit]").click()
+    row.get_by_role("button", name="Resolve").click()
     expect(staff.locator("li.alert-card", has=staff.locator(f'a[href*="{pupil_uuid}"]'))).to_have_count(0)
 
     teacher.reload()
