@@ -249,12 +249,12 @@ def _counts(case_ids: Any, *, now: datetime, group: Any) -> dict[Any, Overdue]:
         select(group, func.count(Referral.id)).join(MonitoringCase, MonitoringCase.id == Referral.case_id)
         .where(Referral.case_id.in_(case_ids), MonitoringCase.status.in_(NOT_CLOSED),
                Referral.status.in_(REFERRAL_WAITING), Referral.deadline < now.date())
-        .group_by(group)).tuples().all())
+        .group_by(group)).all())
     steps: dict[Any, int] = dict(db.session.execute(
         select(group, func.count(CaseStep.id)).join(MonitoringCase, MonitoringCase.id == CaseStep.case_id)
         .where(CaseStep.case_id.in_(case_ids), MonitoringCase.status.in_(NOT_CLOSED),
                CaseStep.done_at.is_(None), CaseStep.due_at < now)
-        .group_by(group)).tuples().all())
+        .group_by(group)).all())
     counter: Counter[Any] = Counter()
     counter.update(referrals.keys())
     counter.update(steps.keys())
