@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
+from app.core import audit as audit_module
 from app.core.audit import AuditAction
 from app.extensions import db
 from app.monitoring import referrals, services, transfers
@@ -117,6 +118,7 @@ def test_accepting_moves_the_case_re_encrypts_it_and_the_old_team_loses_access(a
     accepted = entries(AuditAction.TRANSFER_ACCEPTED)
     assert sorted(e.school_id for e in accepted) == sorted([world.s1.id, world.s2.id])
     assert all(e.pupil_id == world.p1.id and e.actor_id == world.psy3.id for e in accepted)
+    assert audit_module.verify() == []  # both schools' chains are whole
     # It cannot be accepted twice.
     assert receiver.post(f"/monitoring/transfers/{transfer.uuid}/accept",
                          data={"csrf_token": token, "version": transfer.version}).status_code == 404
