@@ -5,16 +5,17 @@ Each step is audited in both schools' chains."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
 from app.core import audit as audit_module
 from app.core.audit import AuditAction
+from app.core.models import utcnow
 from app.extensions import db
 from app.monitoring import referrals, services, transfers
-from app.monitoring.models import CaseNote, MonitoringCase, RiskLevel
+from app.monitoring.models import CaseAccessGrant, CaseNote, MonitoringCase, RiskLevel
 from app.monitoring.referral_models import CaseTransfer, ReferralDestination
 from tests.factories import csrf_token, login, post
 from tests.monitoring.support import NOTE_MARKER, entries, open_case
@@ -90,6 +91,11 @@ def test_the_receiving_psychologist_sees_a_name_and_a_class_only_until_accepting
 
 
 def test_accepting_moves_the_case_re_encrypts_it_and_the_old_team_loses_access(app, world, case):
+    grant = CaseAccessGrant(school_id=case.school_id, case_id=case.id, user_id=world.psy2.id,
+                            granted_by_id=world.psy1.id, expires_at=utcnow() + timedelta(hours=1))
+    grant.reason = f"{NOTE_MARKER} cover"
+    db.session.add(grant)
+    db.session.commit()
     transfer = _propose(world, case)
     old_note = db.session.execute(text("SELECT body_ct FROM case_notes")).scalar_one()
     assert _key_id(old_note, world.s1)
@@ -113,8 +119,10 @@ def test_accepting_moves_the_case_re_encrypts_it_and_the_old_team_loses_access(a
     page = receiver.get(f"/monitoring/cases/{case.uuid}").get_data(as_text=True)
     assert "беседа с мамой" in page and "Case moved to another school" in page
     # The old owner and team no longer reach it.
-    for user in (world.psy1, world.soc1):
+    for user in (world.psy1, world.soc1, world.psy2):  # owner, team, and the holder of an access grant
         assert signed_in(app, user).get(f"/monitoring/cases/{case.uuid}").status_code == 404
+    grant = db.session.get(CaseAccessGrant, grant.id)
+    assert grant.revoked_at is not None and grant.school_id == world.s2.id and grant.reason.endswith("cover")
     accepted = entries(AuditAction.TRANSFER_ACCEPTED)
     assert sorted(e.school_id for e in accepted) == sorted([world.s1.id, world.s2.id])
     assert all(e.pupil_id == world.p1.id and e.actor_id == world.psy3.id for e in accepted)
