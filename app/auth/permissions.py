@@ -65,6 +65,8 @@ class Permission(enum.StrEnum):
     #: Registries (police, intra-school, commission) of the pupils of one's school.
     MONITORING_REGISTRY_READ = "monitoring:registry:read"
     MONITORING_REGISTRY_MANAGE = "monitoring:registry:manage"
+    #: How many referrals and algorithm steps are overdue over the whole school: numbers, no case, no pupil.
+    MONITORING_OVERDUE_COUNTS = "monitoring:overdue:count"
 
 
 P = Permission
@@ -81,7 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DIRECTOR: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
         P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT,
-        P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ,
+        P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_OVERDUE_COUNTS,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -108,7 +110,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 #: Every permission of the monitoring module (case files and registries).
 MONITORING_PERMISSIONS = frozenset({
     P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
-    P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+    P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE, P.MONITORING_OVERDUE_COUNTS,
 })
 
 #: Permissions that reveal a pupil's identity; education officers must never hold one.
@@ -311,6 +313,45 @@ def get_case_or_404(user: User, case_uuid: str, permission: Permission = P.MONIT
     return found
 
 
+def case_school_ids(user: User, permission: Permission) -> list[int]:
+    """Ids of the schools where ``user`` holds ``permission`` (for school-wide counts, never for records)."""
+    from app.extensions import db
+
+    return list(db.session.execute(select(School.id).where(school_scope(user, permission))).scalars())
+
+
+def can_propose_transfer(user: User, case: Any) -> bool:
+    """The owner of a case, or a school administrator of its school on its team, may propose moving it."""
+    if case.owner_id == user.id:
+        return True
+    return any(a.school_id == case.school_id and Role(a.role) is Role.DIRECTOR for a in user.assignments)
+
+
+def visible_transfers(user: User) -> Select:
+    """Transfers waiting for an answer from ``user``'s school: a psychologist of the receiving school (role)."""
+    from app.monitoring.referral_models import CaseTransfer, TransferStatus
+
+    schools = select(School.id).where(school_scope(user, P.MONITORING_CASE_MANAGE))
+    return select(CaseTransfer).where(CaseTransfer.to_school_id.in_(schools),
+                                      CaseTransfer.status == TransferStatus.PENDING.value)
+
+
+def get_transfer_or_404(user: User, transfer_uuid: str) -> Any:
+    """A waiting transfer to ``user``'s school; otherwise audit (tied to the pupil, in the receiving school's
+    chain) and 404."""
+    from app.extensions import db
+    from app.monitoring.referral_models import CaseTransfer
+
+    found = db.session.execute(
+        visible_transfers(user).where(CaseTransfer.uuid == transfer_uuid)).scalar_one_or_none()
+    if found is None:
+        target = db.session.execute(
+            select(CaseTransfer.pupil_id).where(CaseTransfer.uuid == transfer_uuid)).scalar()
+        deny_404(user, permission=P.MONITORING_CASE_MANAGE, object_type="case_transfer", object_id=transfer_uuid,
+                 pupil_id=target, school_of=select(CaseTransfer.to_school_id).where(CaseTransfer.uuid == transfer_uuid))
+    return found
+
+
 def visible_registry_entries(user: User, permission: Permission = P.MONITORING_REGISTRY_READ) -> Select:
     """Registry entries of the active pupils ``user`` may reach with ``permission``."""
     from app.monitoring.models import RegistryEntry
@@ -367,9 +408,10 @@ def require(permission: Permission, *, mfa: bool = True) -> Callable[[F], F]:
 def _pupil_records() -> dict[str, tuple[str, Any]]:
     """URL parameter -> (object type, model) of the records that belong to one pupil."""
     from app.monitoring.models import MonitoringCase, RegistryEntry
+    from app.monitoring.referral_models import CaseTransfer
 
     return {"pupil_uuid": ("pupil", Pupil), "case_uuid": ("case", MonitoringCase),
-            "entry_uuid": ("registry_entry", RegistryEntry)}
+            "entry_uuid": ("registry_entry", RegistryEntry), "transfer_uuid": ("case_transfer", CaseTransfer)}
 
 
 def _denied_target(view_args: dict[str, Any]) -> dict[str, Any]:

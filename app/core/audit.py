@@ -157,6 +157,16 @@ class AuditAction(enum.StrEnum):
     REGISTRY_CREATE = "monitoring:registry:create"
     REGISTRY_UPDATE = "monitoring:registry:update"
     REGISTRY_DEREGISTER = "monitoring:registry:deregister"
+    REFERRAL_CREATED = "monitoring:referral:create"
+    REFERRAL_UPDATED = "monitoring:referral:update"
+    #: A step of the inter-agency algorithm on a case was ticked off.
+    CASE_STEP_DONE = "monitoring:step:done"
+    #: A case transfer to another school: proposed, read in the receiving school's inbox, accepted, declined
+    #: (each written in both schools' chains, except the inbox read: the receiving school's).
+    TRANSFER_PROPOSED = "monitoring:transfer:propose"
+    TRANSFER_LIST_READ = "monitoring:transfer:list"
+    TRANSFER_ACCEPTED = "monitoring:transfer:accept"
+    TRANSFER_DECLINED = "monitoring:transfer:decline"
 
 
 class AuditEntry(Model):

@@ -82,6 +82,7 @@ CASE_EVENT = {
     CaseEventKind.MEMBER_ADDED: _l("Added to the team"),
     CaseEventKind.MEMBER_REMOVED: _l("Taken off the team"),
     CaseEventKind.ALERT_LINKED: _l("Screening alert added to the case"),
+    CaseEventKind.TRANSFERRED: _l("Case moved to another school"),
 }
 
 REGISTRY_EVENT = {

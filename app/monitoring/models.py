@@ -104,6 +104,7 @@ class CaseEventKind(enum.StrEnum):
     MEMBER_ADDED = "member_added"
     MEMBER_REMOVED = "member_removed"
     ALERT_LINKED = "alert_linked"
+    TRANSFERRED = "transferred"
 
 
 class RegistryEventKind(enum.StrEnum):

@@ -25,6 +25,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import Pupil, utcnow
 from app.extensions import db
+from app.monitoring import referrals
 from app.monitoring.conflicts import versioned
 from app.monitoring.models import (
     TRANSITIONS,
@@ -141,6 +142,7 @@ def _new_case(*, actor: User, pupil: Pupil, origin: CaseOrigin, risk: RiskLevel,
     db.session.add(case)
     db.session.flush()
     _event(actor, case, CaseEventKind.OPENED, {"origin": origin.value, "risk": risk.value, "reason": reason})
+    referrals.plan_steps(case=case, level=risk.value)  # high/acute: the inter-agency steps, due from now
     _audit(actor, AuditAction.CASE_OPENED, case)
     return case
 
@@ -255,6 +257,7 @@ def change_risk(*, actor: User, case: MonitoringCase, version: int | None, risk:
         case.risk_level = risk.value
         _touch(actor, case)
         _event(actor, case, CaseEventKind.RISK, {"from": previous, "to": risk.value, "reason": reason})
+        referrals.plan_steps(case=case, level=risk.value)
         _audit(actor, AuditAction.CASE_RISK_CHANGED, case)
     return case
 

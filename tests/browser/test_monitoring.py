@@ -119,7 +119,8 @@ def test_monitoring_pages(open_context: Callable[..., Any], live_server: LiveSer
              ("registry-new", f"/monitoring/pupils/{other}/registry/new"),
              ("registry-edit", f"/monitoring/registry/{entry}/edit"),
              ("deregister", f"/monitoring/registry/{entry}/deregister"),
-             ("registries", "/monitoring/registry")]
+             ("registries", "/monitoring/registry"),
+             ("transfer-propose", f"/monitoring/cases/{case}/transfer"), ("transfers", "/monitoring/transfers")]
     phone = open_context(**PHONE).new_page()
     sign_in(phone, live, account)
     devices = [(phone, "phone")]

@@ -13,13 +13,15 @@ from sqlalchemy.engine import make_url
 
 from app.core.audit import AuditAction
 from app.extensions import db
-from app.monitoring import registry, services
+from app.monitoring import referrals, registry, services
 from app.monitoring.models import CaseStatus, RegistryReason, RiskLevel
+from app.monitoring.referral_models import ReferralDestination
 from tests.monitoring.support import NOTE_MARKER, acute_alert, entries, open_case, register
 from tests.security.helpers import all_text_values, contains
 
 MONITORING_TABLES = ["monitoring_cases", "case_events", "case_notes", "case_members", "case_access_grants",
-                     "registry_entries", "registry_events", "school_keys"]
+                     "registry_entries", "registry_events", "school_keys", "case_referrals", "case_steps",
+                     "case_transfers"]
 #: Values that say what a record is about; each is stored only inside a ciphertext.
 REVEALING = [NOTE_MARKER, "acute", "high", "police", "commission", RegistryReason.SUICIDAL_BEHAVIOUR.value,
              "truancy", "alert"]
@@ -38,6 +40,8 @@ def records(world):
     registry.deregister(actor=world.soc1, entry=entry, version=entry.version, ended_on=date(2027, 1, 10),
                         reason=f"{NOTE_MARKER} снят с учёта")
     register(world, pupil=world.p2, kind="commission")
+    referrals.create_referral(actor=world.psy1, case=case, destination=ReferralDestination.POLICE,
+                              reason=f"{NOTE_MARKER} направление", sent_on=date(2026, 9, 1), deadline=date(2026, 9, 2))
     db.session.commit()
     return case
 

@@ -5,7 +5,7 @@ pupil, and an out-of-scope 404 is the same page as an unknown id's."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -14,8 +14,9 @@ from app.auth.permissions import MONITORING_PERMISSIONS, endpoint_permission, us
 from app.core.audit import AuditAction, Outcome
 from app.core.models import utcnow
 from app.extensions import db
-from app.monitoring import services
+from app.monitoring import referrals, services, transfers
 from app.monitoring.models import CaseAccessGrant
+from app.monitoring.referral_models import ReferralDestination
 from tests.factories import csrf_token, login, post
 from tests.monitoring.support import acute_alert, entries, open_case, register
 from tests.security.helpers import audit_count, signed_in, without_tokens
@@ -37,6 +38,13 @@ ROUTES = {
     "monitoring.case_team_remove": ("POST", "/monitoring/cases/{case}/team/{member}/remove"),
     "monitoring.case_note": ("POST", "/monitoring/cases/{case}/notes"),
     "monitoring.case_from_alert": ("POST", "/monitoring/alerts/{alert}/case"),
+    "monitoring.referral_new": ("POST", "/monitoring/cases/{case}/referrals"),
+    "monitoring.referral_status": ("POST", "/monitoring/cases/{case}/referrals/{referral}"),
+    "monitoring.step_done": ("POST", "/monitoring/cases/{case}/steps/{step}"),
+    "monitoring.transfer_propose": ("GET", "/monitoring/cases/{case}/transfer"),
+    "monitoring.transfer_inbox": ("GET", "/monitoring/transfers"),
+    "monitoring.transfer_accept": ("POST", "/monitoring/transfers/{transfer}/accept"),
+    "monitoring.transfer_decline": ("POST", "/monitoring/transfers/{transfer}/decline"),
 }
 
 ROLES = ["admin", "a1", "psy1", "psy2", "psy3", "soc1", "t7a", "t8b", "r1", "pupil1", "d1", "reg1", "norole"]
@@ -59,6 +67,15 @@ EXPECTED: dict[str, dict[str, int]] = {
     "monitoring.case_team_remove": {"psy1": 0, "psy2": 404, "psy3": 404},
     "monitoring.case_note": {"psy1": 0, "soc1": 0, "psy2": 404, "psy3": 404, "a1": 404},
     "monitoring.case_from_alert": {"psy1": 0, "psy2": 0, "psy3": 404},
+    "monitoring.referral_new": {"psy1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.referral_status": {"psy1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.step_done": {"psy1": 0, "soc1": 0, "psy2": 404, "psy3": 404, "a1": 404},
+    # Proposing a transfer: the owner (or a school administrator on the team); soc1 reads the case but may not.
+    "monitoring.transfer_propose": {"psy1": 200, "soc1": 404, "psy2": 404, "psy3": 404, "a1": 404},
+    "monitoring.transfer_inbox": {"psy1": 200, "psy2": 200, "psy3": 200},
+    # The case of p1 is offered to s2: only its psychologist (psy3) answers; the sending side gets a 404.
+    "monitoring.transfer_accept": {"psy1": 404, "psy2": 404, "psy3": 0},
+    "monitoring.transfer_decline": {"psy1": 404, "psy2": 404, "psy3": 0},
 }  # 0: allowed (its effect is tested in the feature tests); anything not listed: 403
 
 
@@ -68,8 +85,13 @@ def setting(world):
     member = services.add_member(actor=world.psy1, case=case, version=case.version, user_id=world.soc1.id)
     entry = register(world)
     alert = acute_alert(world, world.p1)
+    referral = referrals.create_referral(actor=world.psy1, case=case, destination=ReferralDestination.SPECIALIST,
+                                         reason="consultation", sent_on=date(2026, 9, 1), deadline=date(2026, 9, 8))
+    step = referrals.case_steps(case)[0]  # a high-risk case has the algorithm's steps
+    transfer = transfers.propose(actor=world.psy1, case=case, to_school=world.s2)
     return {"case": case.uuid, "entry": entry.uuid, "alert": alert.uuid, "p1": world.p1.uuid,
-            "member": member.id, "pupil_id": world.p1.id}
+            "member": member.id, "pupil_id": world.p1.id, "referral": referral.uuid, "step": step.uuid,
+            "transfer": transfer.uuid}
 
 
 def _denials() -> int:
@@ -109,7 +131,7 @@ def test_roles_get_what_role_and_membership_allow(app: Flask, world, setting, ro
         if expected in (403, 404):
             denied = entries(AuditAction.ACCESS_DENIED)
             assert _denials() == before + 1, (role, endpoint, "refusal not audited once")
-            if "{p1}" in template or "{case}" in template or "{entry}" in template:
+            if any(f"{{{name}}}" in template for name in ("p1", "case", "entry", "transfer")):
                 assert denied[-1].pupil_id == setting["pupil_id"], (role, endpoint, "refusal not tied to the pupil")
 
 

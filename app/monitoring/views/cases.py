@@ -23,7 +23,7 @@ from app.auth.permissions import (
 )
 from app.core.models import utcnow
 from app.extensions import db
-from app.monitoring import labels, services
+from app.monitoring import labels, referrals, services
 from app.monitoring import registry as registry_services
 from app.monitoring.conflicts import EditConflict
 from app.monitoring.forms import (
@@ -37,6 +37,7 @@ from app.monitoring.forms import (
 )
 from app.monitoring.models import CaseOrigin, CaseStatus, MonitoringCase, RiskLevel
 from app.monitoring.views import bp
+from app.monitoring.views import referrals as referral_views
 from app.monitoring.views.common import fresh, render_conflict
 from app.pupils.services import read_pupil
 from app.screening import alerts as alert_services
@@ -55,7 +56,8 @@ def caseload() -> str:
     include_closed = request.args.get("closed") == "1"
     rows = services.caseload(actor=current_user, include_closed=include_closed)
     return render_template("monitoring/caseload.html", rows=rows, include_closed=include_closed,
-                           today=utcnow().date(), labels=labels.template_labels())
+                           today=utcnow().date(), labels=labels.template_labels(),
+                           overdue=referrals.overdue_summary(actor=current_user))
 
 
 # --- the case file --------------------------------------------------------------------------------------------
@@ -98,7 +100,7 @@ def _case_page(case: MonitoringCase, status: int = 200, **bound: FlaskForm) -> t
         can_see_registry=has_permission(current_user, P.MONITORING_REGISTRY_READ),
         can_see_results=has_permission(current_user, P.SCREENING_RESULTS),
         can_see_log=has_permission(current_user, P.PUPIL_ACCESS_LOG),
-        labels=labels.template_labels(), today=utcnow().date(), **_forms(case, **bound)), status
+        labels=labels.template_labels(), **referral_views.case_sections(case, _forms(case, **bound))), status
 
 
 @bp.route("/monitoring/cases/<case_uuid>")
