@@ -65,6 +65,11 @@ class Permission(enum.StrEnum):
     #: Registries (police, intra-school, commission) of the pupils of one's school.
     MONITORING_REGISTRY_READ = "monitoring:registry:read"
     MONITORING_REGISTRY_MANAGE = "monitoring:registry:manage"
+    #: The overdue follow-ups page: one's own cases (and, with the registry, registered pupils); the school
+    #: administrator sees the school's counts and the cases they are on.
+    MONITORING_FOLLOWUPS = "monitoring:followup:read"
+    #: A pupil's chronology: each source shown only as far as the viewer may read it.
+    MONITORING_CHRONOLOGY = "monitoring:chronology:read"
 
 
 P = Permission
@@ -82,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
         P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ,
+        P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -89,12 +95,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
         P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+        P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
     }),
     # The social pedagogue keeps the registries and works on cases as a team member.
     Role.SOCIAL_PEDAGOGUE: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.CONSENT_RECORD,
         P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+        P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
     }),
     Role.CLASS_TEACHER: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ,
@@ -108,7 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 #: Every permission of the monitoring module (case files and registries).
 MONITORING_PERMISSIONS = frozenset({
     P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
-    P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+    P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE, P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
 })
 
 #: Permissions that reveal a pupil's identity; education officers must never hold one.
