@@ -13,13 +13,16 @@ from sqlalchemy.engine import make_url
 
 from app.core.audit import AuditAction
 from app.extensions import db
-from app.monitoring import registry, services
+from app.monitoring import followups, plans, registry, services
 from app.monitoring.models import CaseStatus, RegistryReason, RiskLevel
+from app.monitoring.plan_models import ContactWay, PlanKind
 from tests.monitoring.support import NOTE_MARKER, acute_alert, entries, open_case, register
 from tests.security.helpers import all_text_values, contains
 
 MONITORING_TABLES = ["monitoring_cases", "case_events", "case_notes", "case_members", "case_access_grants",
-                     "registry_entries", "registry_events", "school_keys"]
+                     "registry_entries", "registry_events", "school_keys", "safety_plans", "safety_plan_versions",
+                     "support_plans", "support_actions", "plan_reviews", "followup_settings", "followups",
+                     "parent_contacts"]
 #: Values that say what a record is about; each is stored only inside a ciphertext.
 REVEALING = [NOTE_MARKER, "acute", "high", "police", "commission", RegistryReason.SUICIDAL_BEHAVIOUR.value,
              "truancy", "alert"]
@@ -38,6 +41,22 @@ def records(world):
     registry.deregister(actor=world.soc1, entry=entry, version=entry.version, ended_on=date(2027, 1, 10),
                         reason=f"{NOTE_MARKER} снят с учёта")
     register(world, pupil=world.p2, kind="commission")
+    plan = plans.save_safety_plan(actor=world.psy1, case=case, version=None, review_on=None,
+                                  content={"warning_signs": f"{NOTE_MARKER} знак", "coping": f"{NOTE_MARKER} музыка"})
+    plans.save_safety_plan(actor=world.psy1, case=case, version=plan.version, review_on=None,
+                           content={"environment": f"{NOTE_MARKER} договорённость"})
+    plans.review_plan(actor=world.psy1, case=case, kind=PlanKind.SAFETY, note=f"{NOTE_MARKER} пересмотр",
+                      next_review_on=None)
+    action = plans.add_action(actor=world.psy1, case=case, action=f"{NOTE_MARKER} беседа",
+                              responsible=f"{NOTE_MARKER} учитель", due_on=None)
+    assert action.details["action"].startswith(NOTE_MARKER)
+    followups.set_interval(actor=world.psy1, case=case, version=None, days=14)
+    followups.record_followup(actor=world.psy1, pupil=world.p1, case=case, done_on=date(2026, 12, 1),
+                              done=f"{NOTE_MARKER} встреча", outcome=f"{NOTE_MARKER} итог", next_on=None)
+    followups.record_followup(actor=world.soc1, pupil=world.p2, case=None, done_on=date(2026, 12, 1),
+                              done=f"{NOTE_MARKER} визит", outcome="", next_on=None)
+    followups.record_parent_contact(actor=world.psy1, case=case, contacted_on=date(2026, 12, 2),
+                                    way=ContactWay.HOME_VISIT, summary=f"{NOTE_MARKER} мама")
     db.session.commit()
     return case
 
