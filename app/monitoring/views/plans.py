@@ -59,7 +59,7 @@ def _safety_page(case: MonitoringCase, status: int = 200, form: SafetyPlanForm |
         "monitoring/plans/safety_plan.html", case=case, pupil=case.pupil, plan=plan, content=content, form=form,
         review_form=review_form or fresh(ReviewForm, "review"), reviews=plans.reviews_of(case, PlanKind.SAFETY),
         sections=list(SafetySection), lines=section_lines, can_manage=_may_manage(case),
-        labels=_template_labels(), today=utcnow().date(), languages=PRINT_LANGUAGES), status
+        labels=_template_labels(), today=utcnow().date(), print_languages=PRINT_LANGUAGES), status
 
 
 @bp.route("/monitoring/cases/<case_uuid>/safety-plan")
@@ -112,7 +112,7 @@ def safety_plan_print(case_uuid: str) -> str | Response:
     with force_locale(language):
         return render_template("monitoring/plans/safety_print.html", case=case, pupil=case.pupil,
                                content=plan.content, sections=list(SafetySection), lines=section_lines,
-                               labels=_template_labels(), language=language, languages=PRINT_LANGUAGES)
+                               labels=_template_labels(), language=language)
 
 
 @bp.route("/monitoring/cases/<case_uuid>/plans/<kind>/review", methods=["POST"])
