@@ -166,3 +166,14 @@ def test_contacts_with_parents_are_recorded_in_the_case(app: Flask, world) -> No
     assert contact.details == {"way": "phone", "summary": "Мама согласна прийти"}
     page = client.get(path).get_data(as_text=True)
     assert "Мама согласна прийти" in page and "Phone call" in page
+
+
+def test_the_registry_tab_leads_to_follow_ups_and_the_chronology(app: Flask, world) -> None:
+    register(world, pupil=world.p2)
+    client = signed_in(app, world.soc1)
+    page = client.get(f"/monitoring/pupils/{world.p2.uuid}/registry").get_data(as_text=True)
+    assert f"/monitoring/pupils/{world.p2.uuid}/follow-ups" in page
+    assert f"/monitoring/pupils/{world.p2.uuid}/chronology" in page
+    open_case(world, pupil=world.p2)  # from now on the case holds the follow-ups
+    page = client.get(f"/monitoring/pupils/{world.p2.uuid}/registry").get_data(as_text=True)
+    assert f"/monitoring/pupils/{world.p2.uuid}/follow-ups" not in page

@@ -122,7 +122,8 @@ def plan_review(case_uuid: str, kind: str) -> tuple[str, int] | Response:
     try:
         plan_kind = PlanKind(kind)
     except ValueError:
-        deny_404(current_user, permission=P.MONITORING_CASE_MANAGE, object_type="plan", object_id=kind)
+        deny_404(current_user, permission=P.MONITORING_CASE_MANAGE, object_type="plan", object_id=kind,
+                 pupil_id=case.pupil_id)
     form = ReviewForm(prefix="review")
     page = "monitoring.safety_plan" if plan_kind is PlanKind.SAFETY else "monitoring.support_plan"
     if not form.validate_on_submit():
