@@ -51,7 +51,7 @@ def _seed(live: LiveServer, username: str, pupil_uuid: str) -> str:
 def test_a_safety_plan_is_written_printed_and_followed_up(open_context: Callable[..., Any], live_server: LiveServer,
                                                          artifacts: Path) -> None:
     live = live_server
-    pupil, name = live.fresh_pupil("7А")
+    pupil, name = live.fresh_pupil("10А")
     live.enter_result(pupil, ASQ, NEGATIVE_ASQ)  # touched: other tests leave this pupil alone
     account = live.create_account(Role.PSYCHOLOGIST, language="en")
     from app.monitoring import services
@@ -92,7 +92,7 @@ def test_plan_and_follow_up_pages(open_context: Callable[..., Any], live_server:
                                   language: str) -> None:
     live = live_server
     account = live.create_account(Role.PSYCHOLOGIST, language=language)
-    pupil, _name = live.fresh_pupil("7А")
+    pupil, _name = live.fresh_pupil("10А")
     live.enter_result(pupil, ASQ, NEGATIVE_ASQ)
     case = _seed(live, account.username, pupil)
     pages = [("safety-plan", f"/monitoring/cases/{case}/safety-plan"),
