@@ -127,6 +127,8 @@ class BaseConfig:
         "acute": timedelta(minutes=15), "urgent": "end_of_school_day", "routine": timedelta(days=7),
     }
     SENIM_SCHOOL_DAY_ENDS = "18:00"
+    #: Days between follow-ups of a pupil under monitoring (open case or registry) unless the case sets its own.
+    SENIM_FOLLOWUP_INTERVAL_DAYS = int(os.environ.get("SENIM_FOLLOWUP_INTERVAL_DAYS", "30"))
     #: How long a sitting that an alert rule launched (PHQ-A question 9 -> ASQ) stays open. It has no printed code,
     #: so it cannot be resumed once the pupil's browser session ends; after this, close-expired submits what was
     #: answered and an abandoned positive ASQ gets its fail-safe.

@@ -67,6 +67,11 @@ class Permission(enum.StrEnum):
     MONITORING_REGISTRY_MANAGE = "monitoring:registry:manage"
     #: How many referrals and algorithm steps are overdue over the whole school: numbers, no case, no pupil.
     MONITORING_OVERDUE_COUNTS = "monitoring:overdue:count"
+    #: The overdue follow-ups page: one's own cases (and, with the registry, registered pupils); the school
+    #: administrator sees the school's counts and the cases they are on.
+    MONITORING_FOLLOWUPS = "monitoring:followup:read"
+    #: A pupil's chronology: each source shown only as far as the viewer may read it.
+    MONITORING_CHRONOLOGY = "monitoring:chronology:read"
 
 
 P = Permission
@@ -84,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
         P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_OVERDUE_COUNTS,
+        P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -91,12 +97,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
         P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+        P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
     }),
     # The social pedagogue keeps the registries and works on cases as a team member.
     Role.SOCIAL_PEDAGOGUE: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.CONSENT_RECORD,
         P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+        P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
     }),
     Role.CLASS_TEACHER: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ,
@@ -111,6 +119,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 MONITORING_PERMISSIONS = frozenset({
     P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
     P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE, P.MONITORING_OVERDUE_COUNTS,
+    P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
 })
 
 #: Permissions that reveal a pupil's identity; education officers must never hold one.

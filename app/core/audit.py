@@ -167,6 +167,18 @@ class AuditAction(enum.StrEnum):
     TRANSFER_LIST_READ = "monitoring:transfer:list"
     TRANSFER_ACCEPTED = "monitoring:transfer:accept"
     TRANSFER_DECLINED = "monitoring:transfer:decline"
+    SAFETY_PLAN_READ = "monitoring:safety_plan:read"
+    SAFETY_PLAN_SAVED = "monitoring:safety_plan:save"
+    SAFETY_PLAN_PRINTED = "monitoring:safety_plan:print"
+    SUPPORT_PLAN_READ = "monitoring:support_plan:read"
+    SUPPORT_ACTION_ADDED = "monitoring:support_plan:action_add"
+    SUPPORT_ACTION_UPDATED = "monitoring:support_plan:action_update"
+    PLAN_REVIEWED = "monitoring:plan:review"
+    FOLLOWUP_RECORDED = "monitoring:followup:record"
+    FOLLOWUP_INTERVAL_SET = "monitoring:followup:interval"
+    FOLLOWUP_DASHBOARD_READ = "monitoring:followup:dashboard"
+    PARENT_CONTACT_RECORDED = "monitoring:parent_contact:record"
+    CHRONOLOGY_READ = "monitoring:chronology:read"
 
 
 class AuditEntry(Model):

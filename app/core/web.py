@@ -28,6 +28,7 @@ NAVIGATION: list[tuple[str, Any, Permission]] = [
     ("screening.alert_inbox", _l("Alerts"), Permission.SCREENING_ALERTS),
     ("screening.escalations", _l("Escalated alerts"), Permission.SCREENING_ESCALATIONS),
     ("monitoring.caseload", _l("Cases"), Permission.MONITORING_CASE_READ),
+    ("monitoring.followups", _l("Follow-ups"), Permission.MONITORING_FOLLOWUPS),
     ("monitoring.register", _l("Registries"), Permission.MONITORING_REGISTRY_READ),
     ("screening.instrument_list", _l("Instruments"), Permission.SCREENING_INSTRUMENTS),
     ("screening.local_list", _l("Local methods"), Permission.SCREENING_UPLOAD),

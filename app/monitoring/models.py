@@ -388,3 +388,6 @@ class CaseAccessGrant(Model):
 
     def __repr__(self) -> str:
         return f"<CaseAccessGrant {self.id}>"
+
+
+from app.monitoring import plan_models as plan_models  # noqa: E402  (plans and follow-ups join the metadata)

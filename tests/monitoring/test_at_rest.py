@@ -13,15 +13,18 @@ from sqlalchemy.engine import make_url
 
 from app.core.audit import AuditAction
 from app.extensions import db
-from app.monitoring import referrals, registry, services
+from app.monitoring import followups, plans, referrals, registry, services
 from app.monitoring.models import CaseStatus, RegistryReason, RiskLevel
+from app.monitoring.plan_models import ContactWay, PlanKind
 from app.monitoring.referral_models import ReferralDestination
 from tests.monitoring.support import NOTE_MARKER, acute_alert, entries, open_case, register
 from tests.security.helpers import all_text_values, contains
 
 MONITORING_TABLES = ["monitoring_cases", "case_events", "case_notes", "case_members", "case_access_grants",
                      "registry_entries", "registry_events", "school_keys", "case_referrals", "case_steps",
-                     "case_transfers"]
+                     "case_transfers", "safety_plans", "safety_plan_versions",
+                     "support_plans", "support_actions", "plan_reviews", "followup_settings", "followups",
+                     "parent_contacts"]
 #: Values that say what a record is about; each is stored only inside a ciphertext.
 REVEALING = [NOTE_MARKER, "acute", "high", "police", "commission", RegistryReason.SUICIDAL_BEHAVIOUR.value,
              "truancy", "alert"]
@@ -42,6 +45,22 @@ def records(world):
     register(world, pupil=world.p2, kind="commission")
     referrals.create_referral(actor=world.psy1, case=case, destination=ReferralDestination.POLICE,
                               reason=f"{NOTE_MARKER} направление", sent_on=date(2026, 9, 1), deadline=date(2026, 9, 2))
+    plan = plans.save_safety_plan(actor=world.psy1, case=case, version=None, review_on=None,
+                                  content={"warning_signs": f"{NOTE_MARKER} знак", "coping": f"{NOTE_MARKER} музыка"})
+    plans.save_safety_plan(actor=world.psy1, case=case, version=plan.version, review_on=None,
+                           content={"environment": f"{NOTE_MARKER} договорённость"})
+    plans.review_plan(actor=world.psy1, case=case, kind=PlanKind.SAFETY, note=f"{NOTE_MARKER} пересмотр",
+                      next_review_on=None)
+    action = plans.add_action(actor=world.psy1, case=case, action=f"{NOTE_MARKER} беседа",
+                              responsible=f"{NOTE_MARKER} учитель", due_on=None)
+    assert action.details["action"].startswith(NOTE_MARKER)
+    followups.set_interval(actor=world.psy1, case=case, version=None, days=14)
+    followups.record_followup(actor=world.psy1, pupil=world.p1, case=case, done_on=date(2026, 12, 1),
+                              done=f"{NOTE_MARKER} встреча", outcome=f"{NOTE_MARKER} итог", next_on=None)
+    followups.record_followup(actor=world.soc1, pupil=world.p2, case=None, done_on=date(2026, 12, 1),
+                              done=f"{NOTE_MARKER} визит", outcome="", next_on=None)
+    followups.record_parent_contact(actor=world.psy1, case=case, contacted_on=date(2026, 12, 2),
+                                    way=ContactWay.HOME_VISIT, summary=f"{NOTE_MARKER} мама")
     db.session.commit()
     return case
 

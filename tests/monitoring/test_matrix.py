@@ -14,7 +14,7 @@ from app.auth.permissions import MONITORING_PERMISSIONS, endpoint_permission, us
 from app.core.audit import AuditAction, Outcome
 from app.core.models import utcnow
 from app.extensions import db
-from app.monitoring import referrals, services, transfers
+from app.monitoring import plans, referrals, services, transfers
 from app.monitoring.models import CaseAccessGrant
 from app.monitoring.referral_models import ReferralDestination
 from tests.factories import csrf_token, login, post
@@ -45,6 +45,19 @@ ROUTES = {
     "monitoring.transfer_inbox": ("GET", "/monitoring/transfers"),
     "monitoring.transfer_accept": ("POST", "/monitoring/transfers/{transfer}/accept"),
     "monitoring.transfer_decline": ("POST", "/monitoring/transfers/{transfer}/decline"),
+    "monitoring.safety_plan": ("GET", "/monitoring/cases/{case}/safety-plan"),
+    "monitoring.safety_plan_save": ("POST", "/monitoring/cases/{case}/safety-plan/save"),
+    "monitoring.safety_plan_print": ("GET", "/monitoring/cases/{case}/safety-plan/print"),
+    "monitoring.plan_review": ("POST", "/monitoring/cases/{case}/plans/safety/review"),
+    "monitoring.support_plan": ("GET", "/monitoring/cases/{case}/support-plan"),
+    "monitoring.support_action_add": ("POST", "/monitoring/cases/{case}/support-plan/actions"),
+    "monitoring.support_action_update": ("POST", "/monitoring/cases/{case}/support-plan/actions/{action}"),
+    "monitoring.followups": ("GET", "/monitoring/follow-ups"),
+    "monitoring.case_followups": ("GET", "/monitoring/cases/{case}/follow-ups"),
+    "monitoring.case_followup_interval": ("POST", "/monitoring/cases/{case}/follow-ups/interval"),
+    "monitoring.pupil_followups": ("GET", "/monitoring/pupils/{p1}/follow-ups"),
+    "monitoring.parent_contact": ("POST", "/monitoring/cases/{case}/parent-contacts"),
+    "monitoring.chronology": ("GET", "/monitoring/pupils/{p1}/chronology"),
 }
 
 ROLES = ["admin", "a1", "psy1", "psy2", "psy3", "soc1", "t7a", "t8b", "r1", "pupil1", "d1", "reg1", "norole"]
@@ -76,6 +89,21 @@ EXPECTED: dict[str, dict[str, int]] = {
     # The case of p1 is offered to s2: only its psychologist (psy3) answers; the sending side gets a 404.
     "monitoring.transfer_accept": {"psy1": 404, "psy2": 404, "psy3": 0},
     "monitoring.transfer_decline": {"psy1": 404, "psy2": 404, "psy3": 0},
+    # Plans: read by the case team, changed by its psychologists; the printed copy redirects until a plan is saved.
+    "monitoring.safety_plan": {"psy1": 200, "soc1": 200, "psy2": 404, "psy3": 404, "a1": 404},
+    "monitoring.safety_plan_save": {"psy1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.safety_plan_print": {"psy1": 302, "soc1": 302, "psy2": 404, "psy3": 404, "a1": 404},
+    "monitoring.plan_review": {"psy1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.support_plan": {"psy1": 200, "soc1": 200, "psy2": 404, "psy3": 404, "a1": 404},
+    "monitoring.support_action_add": {"psy1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.support_action_update": {"psy1": 0, "psy2": 404, "psy3": 404},
+    # Follow-ups: everyone's own page; a case's by its team; a registered pupil's by those keeping the registry.
+    "monitoring.followups": {"a1": 200, "psy1": 200, "psy2": 200, "psy3": 200, "soc1": 200},
+    "monitoring.case_followups": {"psy1": 200, "soc1": 200, "psy2": 404, "psy3": 404, "a1": 404},
+    "monitoring.case_followup_interval": {"psy1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.pupil_followups": {"psy1": 200, "psy2": 200, "soc1": 200, "psy3": 404},
+    "monitoring.parent_contact": {"psy1": 0, "soc1": 0, "psy2": 404, "psy3": 404, "a1": 404},
+    "monitoring.chronology": {"a1": 200, "psy1": 200, "psy2": 200, "psy3": 404, "soc1": 200},
 }  # 0: allowed (its effect is tested in the feature tests); anything not listed: 403
 
 
@@ -85,13 +113,14 @@ def setting(world):
     member = services.add_member(actor=world.psy1, case=case, version=case.version, user_id=world.soc1.id)
     entry = register(world)
     alert = acute_alert(world, world.p1)
+    action = plans.add_action(actor=world.psy1, case=case, action="talk weekly", responsible="psy1", due_on=None)
     referral = referrals.create_referral(actor=world.psy1, case=case, destination=ReferralDestination.SPECIALIST,
                                          reason="consultation", sent_on=date(2026, 9, 1), deadline=date(2026, 9, 8))
     step = referrals.case_steps(case)[0]  # a high-risk case has the algorithm's steps
     transfer = transfers.propose(actor=world.psy1, case=case, to_school=world.s2)
     return {"case": case.uuid, "entry": entry.uuid, "alert": alert.uuid, "p1": world.p1.uuid,
             "member": member.id, "pupil_id": world.p1.id, "referral": referral.uuid, "step": step.uuid,
-            "transfer": transfer.uuid}
+            "transfer": transfer.uuid, "action": action.uuid}
 
 
 def _denials() -> int:

@@ -7,4 +7,11 @@ from flask import Blueprint
 bp = Blueprint("monitoring", __name__, template_folder="../templates")
 
 
-from app.monitoring.views import cases, referrals, registry, transfers  # noqa: E402,F401  (registers the routes)
+from app.monitoring.views import (  # noqa: E402,F401  (registers the routes)
+    cases,
+    followups,
+    plans,
+    referrals,
+    registry,
+    transfers,
+)
