@@ -77,10 +77,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT,
     }),
     # The school administrator sees a case only as a member of its team (the psychologist adds them), and the
-    # registries of the school's pupils (the school's prevention council decides on the intra-school one).
+    # registries of the school's pupils (the school's prevention council decides on the intra-school one), and
+    # answers for who viewed the school's pupils' records (the per-pupil access log).
     Role.DIRECTOR: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
-        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT,
+        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.PUPIL_ACCESS_LOG,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ,
     }),
     Role.PSYCHOLOGIST: frozenset({
