@@ -65,6 +65,10 @@ class Permission(enum.StrEnum):
     #: Registries (police, intra-school, commission) of the pupils of one's school.
     MONITORING_REGISTRY_READ = "monitoring:registry:read"
     MONITORING_REGISTRY_MANAGE = "monitoring:registry:manage"
+    #: Break-the-glass: ask for time-limited emergency access to a case of one's school one is not on.
+    MONITORING_EMERGENCY = "monitoring:case:emergency"
+    #: Review emergency accesses (of one's own cases; the school administrator: all of the school's).
+    MONITORING_EMERGENCY_REVIEW = "monitoring:case:emergency_review"
 
 
 P = Permission
@@ -83,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
         P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.PUPIL_ACCESS_LOG,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ,
+        P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -90,12 +95,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
         P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+        P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
     }),
     # The social pedagogue keeps the registries and works on cases as a team member.
     Role.SOCIAL_PEDAGOGUE: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.CONSENT_RECORD,
         P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+        P.MONITORING_EMERGENCY,
     }),
     Role.CLASS_TEACHER: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ,
@@ -109,7 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 #: Every permission of the monitoring module (case files and registries).
 MONITORING_PERMISSIONS = frozenset({
     P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
-    P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
+    P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE, P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
 })
 
 #: Permissions that reveal a pupil's identity; education officers must never hold one.
@@ -309,6 +316,39 @@ def get_case_or_404(user: User, case_uuid: str, permission: Permission = P.MONIT
             select(MonitoringCase.pupil_id).where(MonitoringCase.uuid == case_uuid)).scalar()
         deny_404(user, permission=permission, object_type="case", object_id=case_uuid, pupil_id=target,
                  school_of=select(MonitoringCase.school_id).where(MonitoringCase.uuid == case_uuid))
+    return found
+
+
+def visible_emergency_grants(user: User) -> Select:
+    """Emergency accesses (break-the-glass grants) ``user`` reviews: those to cases they own, and, for a school
+    administrator, every one at their school."""
+    from app.monitoring.models import CaseAccessGrant, MonitoringCase
+
+    if not has_permission(user, P.MONITORING_EMERGENCY_REVIEW):
+        return select(CaseAccessGrant).where(false())
+    directed = [a.school_id for a in _assignments_with(user, P.MONITORING_EMERGENCY_REVIEW)
+                if Role(a.role) is Role.DIRECTOR and a.school_id is not None]
+    schools = select(School.id).where(school_scope(user, P.MONITORING_EMERGENCY_REVIEW))
+    owned = select(MonitoringCase.id).where(MonitoringCase.owner_id == user.id)
+    return select(CaseAccessGrant).where(
+        CaseAccessGrant.granted_by_id.is_(None), CaseAccessGrant.school_id.in_(schools),
+        or_(CaseAccessGrant.case_id.in_(owned), CaseAccessGrant.school_id.in_(directed)))
+
+
+def get_emergency_grant_or_404(user: User, grant_uuid: str) -> Any:
+    """An emergency access ``user`` reviews; otherwise audit (tied to the case's pupil) and 404."""
+    from app.extensions import db
+    from app.monitoring.models import CaseAccessGrant, MonitoringCase
+
+    found = db.session.execute(
+        visible_emergency_grants(user).where(CaseAccessGrant.uuid == grant_uuid)).scalar_one_or_none()
+    if found is None:
+        target = db.session.execute(select(MonitoringCase.pupil_id).join(
+            CaseAccessGrant, CaseAccessGrant.case_id == MonitoringCase.id).where(
+            CaseAccessGrant.uuid == grant_uuid)).scalar()
+        deny_404(user, permission=P.MONITORING_EMERGENCY_REVIEW, object_type="emergency_access",
+                 object_id=grant_uuid, pupil_id=target,
+                 school_of=select(CaseAccessGrant.school_id).where(CaseAccessGrant.uuid == grant_uuid))
     return found
 
 

@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("monitoring", __name__, template_folder="../templates")
 
 
-from app.monitoring.views import cases, registry  # noqa: E402,F401  (registers the routes)
+from app.monitoring.views import attachments, cases, glass, registry  # noqa: E402,F401  (registers the routes)
