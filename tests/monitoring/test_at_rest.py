@@ -13,13 +13,14 @@ from sqlalchemy.engine import make_url
 
 from app.core.audit import AuditAction
 from app.extensions import db
-from app.monitoring import registry, services
+from app.monitoring import attachments, glass, registry, services
 from app.monitoring.models import CaseStatus, RegistryReason, RiskLevel
+from tests.factories import totp_now
 from tests.monitoring.support import NOTE_MARKER, acute_alert, entries, open_case, register
 from tests.security.helpers import all_text_values, contains
 
 MONITORING_TABLES = ["monitoring_cases", "case_events", "case_notes", "case_members", "case_access_grants",
-                     "registry_entries", "registry_events", "school_keys"]
+                     "case_attachments", "registry_entries", "registry_events", "school_keys"]
 #: Values that say what a record is about; each is stored only inside a ciphertext.
 REVEALING = [NOTE_MARKER, "acute", "high", "police", "commission", RegistryReason.SUICIDAL_BEHAVIOUR.value,
              "truancy", "alert"]
@@ -38,6 +39,12 @@ def records(world):
     registry.deregister(actor=world.soc1, entry=entry, version=entry.version, ended_on=date(2027, 1, 10),
                         reason=f"{NOTE_MARKER} снят с учёта")
     register(world, pupil=world.p2, kind="commission")
+    note = services.add_note(actor=world.psy1, case=case, body="see the file")
+    attachments.add_attachment(actor=world.psy1, case=case, note=note, filename=f"{NOTE_MARKER}.pdf",
+                               data=b"%PDF-1.4\n" + NOTE_MARKER.encode() + b"\n%%EOF\n")
+    grant = glass.request_access(actor=world.psy2, pupil=world.p1, reason=f"{NOTE_MARKER} срочно",
+                                 code=totp_now(world.psy2), ip="127.0.0.1")
+    glass.review(actor=world.psy1, grant=grant, version=grant.version, justified=True, note=f"{NOTE_MARKER} ok")
     db.session.commit()
     return case
 

@@ -96,10 +96,10 @@ def emergency_review(grant_uuid: str) -> tuple[str, int] | Response:
                      justified=form.justified.data == "yes", note=form.note.data)
     except EditConflict:
         theirs = _("Justified") if grant.justified else _("Not justified")
+        mine = _("Justified") if form.justified.data == "yes" else _("Not justified")
         return render_conflict(title=_("Someone reviewed this emergency access while you were writing"),
                                form=form, action=request.path, back=url_for("monitoring.emergency_reviews"),
-                               rows=[(_("Was it justified?"), dict(form.justified.choices).get(form.justified.data),
-                                      theirs if grant.reviewed_at else None),
+                               rows=[(_("Was it justified?"), mine, theirs if grant.reviewed_at else None),
                                      (_("Note"), form.note.data, grant.review_note)], record=grant)
     except glass.EmergencyError as error:
         flash(_message(error), "error")
