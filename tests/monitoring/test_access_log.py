@@ -18,6 +18,8 @@ def test_director_reads_the_log_with_case_and_registry_reads_in_words(app, world
     assert psychologist.get(f"/monitoring/cases/{case.uuid}").status_code == 200
     assert psychologist.get(f"/monitoring/pupils/{world.p1.uuid}/registry").status_code == 200
     director = signed_in(app, world.a1)
+    registry_page = director.get(f"/monitoring/pupils/{world.p1.uuid}/registry").get_data(as_text=True)
+    assert f"/pupils/{world.p1.uuid}/access-log" in registry_page  # the director's way to the log
     response = director.get(f"/pupils/{world.p1.uuid}/access-log")
     assert response.status_code == 200
     page = response.get_data(as_text=True)

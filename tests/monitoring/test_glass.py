@@ -130,3 +130,19 @@ def test_the_owner_and_the_director_review_each_use(app: Flask, world, case) -> 
     other = signed_in(app, world.psy3)
     assert NOTE_MARKER not in other.get("/monitoring/emergency-reviews").get_data(as_text=True)
     assert other.post(path, data={"csrf_token": csrf_token(other, "/monitoring/emergency-reviews")}).status_code == 404
+
+
+def test_the_team_is_sent_to_the_case_and_a_pupil_without_a_case_has_nothing_to_open(app: Flask, world,
+                                                                                       case) -> None:
+    owner = signed_in(app, world.psy1)
+    response = _ask(owner, world.p1, code=_next_code(world.psy1))
+    assert response.status_code == 302 and case.uuid in response.headers["Location"]
+    other = signed_in(app, world.psy2)
+    page = _ask(other, world.p2, code=_next_code(world.psy2))
+    assert page.status_code == 400 and "This pupil has no open case." in page.get_data(as_text=True)
+    assert db.session.execute(select(CaseAccessGrant)).first() is None
+
+
+def test_the_pupil_page_offers_emergency_access(app: Flask, world, case) -> None:
+    page = signed_in(app, world.psy2).get(f"/pupils/{world.p1.uuid}").get_data(as_text=True)
+    assert f"/monitoring/pupils/{world.p1.uuid}/emergency-access" in page

@@ -41,8 +41,11 @@ def _glass_context() -> dict[str, Any]:
     def can_review_emergency() -> bool:
         return current_user.is_authenticated and has_permission(current_user, P.MONITORING_EMERGENCY_REVIEW)
 
+    def can_read_access_log() -> bool:
+        return current_user.is_authenticated and has_permission(current_user, P.PUPIL_ACCESS_LOG)
+
     return {"emergency_banner": emergency_banner, "can_ask_emergency": can_ask_emergency,
-            "can_review_emergency": can_review_emergency}
+            "can_review_emergency": can_review_emergency, "can_read_access_log": can_read_access_log}
 
 
 def _message(error: glass.EmergencyError) -> str:
