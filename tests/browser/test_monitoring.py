@@ -136,7 +136,8 @@ def test_monitoring_pages(open_context: Callable[..., Any], live_server: LiveSer
     case, entry = _seed_case(live, account.username, pupil)
     _seed_glass_and_file(live, case)
     pages = [("emergency-reviews", "/monitoring/emergency-reviews"),
-             ("emergency-access", f"/monitoring/pupils/{pupil}/emergency-access"),("caseload", "/monitoring/cases"), ("case-file", f"/monitoring/cases/{case}"),
+             ("emergency-access", f"/monitoring/pupils/{pupil}/emergency-access"),
+             ("caseload", "/monitoring/cases"), ("case-file", f"/monitoring/cases/{case}"),
              ("case-new", f"/monitoring/pupils/{other}/cases/new"),
              ("pupil-registry", f"/monitoring/pupils/{pupil}/registry"),
              ("registry-new", f"/monitoring/pupils/{other}/registry/new"),
