@@ -94,6 +94,12 @@ class BaseConfig:
     #: How long an uploaded file is kept (encrypted) between its preview and the commit.
     SENIM_ROSTER_UPLOAD_TTL = timedelta(minutes=30)
 
+    # --- monitoring: break-the-glass and attachments ---------------------------------
+    #: How long emergency access to a case lasts (then it stops at once).
+    SENIM_EMERGENCY_ACCESS = timedelta(hours=4)
+    #: Largest case-note attachment accepted.
+    SENIM_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
     # --- CSRF ----------------------------------------------------------------------
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
 

@@ -86,7 +86,8 @@ class User(UserMixin, Model):
 
     @property
     def requires_mfa(self) -> bool:
-        """Psychologists, social pedagogues and admins must use a second factor."""
+        """Every role that reads pupil data (admins, school administrators, psychologists, social pedagogues) must
+        use a second factor."""
         return bool(self.roles & MFA_ROLES)
 
     @property

@@ -72,6 +72,10 @@ class Permission(enum.StrEnum):
     MONITORING_FOLLOWUPS = "monitoring:followup:read"
     #: A pupil's chronology: each source shown only as far as the viewer may read it.
     MONITORING_CHRONOLOGY = "monitoring:chronology:read"
+    #: Break-the-glass: ask for time-limited emergency access to a case of one's school one is not on.
+    MONITORING_EMERGENCY = "monitoring:case:emergency"
+    #: Review emergency accesses (of one's own cases; the school administrator: all of the school's).
+    MONITORING_EMERGENCY_REVIEW = "monitoring:case:emergency_review"
 
 
 P = Permission
@@ -84,12 +88,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT,
     }),
     # The school administrator sees a case only as a member of its team (the psychologist adds them), and the
-    # registries of the school's pupils (the school's prevention council decides on the intra-school one).
+    # registries of the school's pupils (the school's prevention council decides on the intra-school one), and
+    # answers for who viewed the school's pupils' records (the per-pupil access log).
     Role.DIRECTOR: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
-        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT,
+        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.PUPIL_ACCESS_LOG,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_OVERDUE_COUNTS,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
+        P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -98,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
         P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
+        P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
     }),
     # The social pedagogue keeps the registries and works on cases as a team member.
     Role.SOCIAL_PEDAGOGUE: frozenset({
@@ -105,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
+        P.MONITORING_EMERGENCY,
     }),
     Role.CLASS_TEACHER: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ,
@@ -120,6 +128,7 @@ MONITORING_PERMISSIONS = frozenset({
     P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
     P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE, P.MONITORING_OVERDUE_COUNTS,
     P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
+    P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
 })
 
 #: Permissions that reveal a pupil's identity; education officers must never hold one.
@@ -358,6 +367,39 @@ def get_transfer_or_404(user: User, transfer_uuid: str) -> Any:
             select(CaseTransfer.pupil_id).where(CaseTransfer.uuid == transfer_uuid)).scalar()
         deny_404(user, permission=P.MONITORING_CASE_MANAGE, object_type="case_transfer", object_id=transfer_uuid,
                  pupil_id=target, school_of=select(CaseTransfer.to_school_id).where(CaseTransfer.uuid == transfer_uuid))
+    return found
+
+
+def visible_emergency_grants(user: User) -> Select:
+    """Emergency accesses (break-the-glass grants) ``user`` reviews: those to cases they own, and, for a school
+    administrator, every one at their school."""
+    from app.monitoring.models import CaseAccessGrant, MonitoringCase
+
+    if not has_permission(user, P.MONITORING_EMERGENCY_REVIEW):
+        return select(CaseAccessGrant).where(false())
+    directed = [a.school_id for a in _assignments_with(user, P.MONITORING_EMERGENCY_REVIEW)
+                if Role(a.role) is Role.DIRECTOR and a.school_id is not None]
+    schools = select(School.id).where(school_scope(user, P.MONITORING_EMERGENCY_REVIEW))
+    owned = select(MonitoringCase.id).where(MonitoringCase.owner_id == user.id)
+    return select(CaseAccessGrant).where(
+        CaseAccessGrant.granted_by_id.is_(None), CaseAccessGrant.school_id.in_(schools),
+        or_(CaseAccessGrant.case_id.in_(owned), CaseAccessGrant.school_id.in_(directed)))
+
+
+def get_emergency_grant_or_404(user: User, grant_uuid: str) -> Any:
+    """An emergency access ``user`` reviews; otherwise audit (tied to the case's pupil) and 404."""
+    from app.extensions import db
+    from app.monitoring.models import CaseAccessGrant, MonitoringCase
+
+    found = db.session.execute(
+        visible_emergency_grants(user).where(CaseAccessGrant.uuid == grant_uuid)).scalar_one_or_none()
+    if found is None:
+        target = db.session.execute(select(MonitoringCase.pupil_id).join(
+            CaseAccessGrant, CaseAccessGrant.case_id == MonitoringCase.id).where(
+            CaseAccessGrant.uuid == grant_uuid)).scalar()
+        deny_404(user, permission=P.MONITORING_EMERGENCY_REVIEW, object_type="emergency_access",
+                 object_id=grant_uuid, pupil_id=target,
+                 school_of=select(CaseAccessGrant.school_id).where(CaseAccessGrant.uuid == grant_uuid))
     return found
 
 

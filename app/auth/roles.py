@@ -44,7 +44,7 @@ ROLE_SCOPE: dict[Role, ScopeKind] = {
 }
 
 #: Roles that must sign in with a second factor.
-MFA_ROLES = frozenset({Role.ADMIN, Role.PSYCHOLOGIST, Role.SOCIAL_PEDAGOGUE})
+MFA_ROLES = frozenset({Role.ADMIN, Role.DIRECTOR, Role.PSYCHOLOGIST, Role.SOCIAL_PEDAGOGUE})
 
 #: Roles that see sensitive data: 15-minute idle timeout instead of 30.
 SENSITIVE_ROLES = frozenset({Role.ADMIN, Role.PSYCHOLOGIST, Role.SOCIAL_PEDAGOGUE})

@@ -179,6 +179,13 @@ class AuditAction(enum.StrEnum):
     FOLLOWUP_DASHBOARD_READ = "monitoring:followup:dashboard"
     PARENT_CONTACT_RECORDED = "monitoring:parent_contact:record"
     CHRONOLOGY_READ = "monitoring:chronology:read"
+    #: Break-the-glass: someone outside the case took emergency access (reason and code given), or was refused.
+    CASE_EMERGENCY_ACCESS = "monitoring:case:emergency_access"
+    #: The owner or the school administrator marked an emergency access as justified or not.
+    CASE_EMERGENCY_REVIEWED = "monitoring:case:emergency_reviewed"
+    CASE_EMERGENCY_QUEUE_READ = "monitoring:case:emergency_queue"
+    CASE_ATTACHMENT_ADDED = "monitoring:case:attachment_added"
+    CASE_ATTACHMENT_DOWNLOADED = "monitoring:case:attachment_download"
 
 
 class AuditEntry(Model):

@@ -27,6 +27,7 @@ SCHOOL_YEAR = 2026
 #: Fixed base32 TOTP secrets for the demo accounts that need a second factor (demo only!).
 DEMO_TOTP = {
     "admin": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    "director": "IRUXEZLDORXXEU3FMNZGK5CEIRUXEZLD",
     "psychologist": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
     "socped": "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
@@ -94,3 +95,27 @@ class DeregisterForm(FlaskForm):
     ended_on = DateField(_l("Deregistered on"), validators=[DataRequired()])
     end_reason = _reason_field(_l("Reason for deregistration"))
     version = _version()
+
+
+class EmergencyAccessForm(FlaskForm):
+    """Break-the-glass: a written reason and a fresh code from the authenticator."""
+
+    reason = _reason_field(_l("Why you need access now"),
+                           _l("The case owner and the school administrator will read it. Stored encrypted."))
+    code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(), Length(max=10)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class EmergencyReviewForm(FlaskForm):
+    """The owner's or school administrator's verdict on one emergency access."""
+
+    version = _version()
+    justified = RadioField(_l("Was it justified?"), validators=[DataRequired()],
+                           choices=choices([("yes", _l("Justified")), ("no", _l("Not justified"))]))
+    note = _reason_field(_l("Note"))
+
+
+class AttachmentForm(FlaskForm):
+    """Attach a file to a note (PDF, PNG, JPEG or Word .docx)."""
+
+    file = FileField(_l("Attach a file (PDF, PNG, JPEG or Word .docx)"))

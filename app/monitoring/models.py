@@ -383,8 +383,36 @@ class CaseAccessGrant(Model):
     starts_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    #: Review of an emergency access: when, by whom (owner or school administrator), justified or not.
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    justified: Mapped[bool | None]
+    #: Sensitive: school-key ciphertext of the reviewer's note.
+    review_note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Optimistic locking (the review is the one edit of a grant).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     reason = SchoolEncrypted("reason_ct")
+    review_note = SchoolEncrypted("review_note_ct")
+
+    case: Mapped[MonitoringCase] = relationship(foreign_keys=[case_id])
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def pupil_id(self) -> int:
+        return self.case.pupil_id
+
+    @property
+    def updated_by(self) -> User | None:
+        """For the conflict page: the last change of a grant is its review."""
+        return self.reviewed_by
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.reviewed_at or self.starts_at
 
     def __repr__(self) -> str:
         return f"<CaseAccessGrant {self.id}>"

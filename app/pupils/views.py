@@ -67,7 +67,8 @@ def access_log(pupil_uuid: str) -> str:
     pupil = get_pupil_or_404(current_user, pupil_uuid, Permission.PUPIL_ACCESS_LOG)
     entries = services.access_log(actor=current_user, pupil=pupil)
     return render_template("pupils/access_log.html", pupil=pupil, entries=entries,
-                           names=services.actor_names(entries))
+                           names=services.actor_names(entries),
+                           can_see_record=has_permission(current_user, Permission.PUPIL_READ))
 
 
 def _save(form: PupilForm, pupil: Pupil | None) -> Response | None:

@@ -55,6 +55,27 @@ def _seed_case(live: LiveServer, username: str, pupil_uuid: str) -> tuple[str, s
         return case.uuid, entry.uuid
 
 
+def _seed_glass_and_file(live: LiveServer, case_uuid: str) -> None:
+    """An emergency access of the social pedagogue waiting for review, and a PDF on the case's note."""
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+    from app.monitoring import attachments
+    from app.monitoring.models import CaseAccessGrant, MonitoringCase
+
+    with live.app.app_context():
+        case = db.session.execute(select(MonitoringCase).where(MonitoringCase.uuid == case_uuid)).scalar_one()
+        socped = db.session.execute(select(User).where(User.username == "socped")).scalar_one()
+        now = utcnow()
+        grant = CaseAccessGrant(school_id=case.school_id, case_id=case.id, user_id=socped.id,
+                                starts_at=now - timedelta(hours=5), expires_at=now - timedelta(hours=1))
+        grant.reason = "Оқушы сабақтан кейін үйге бармай, хабарсыз кетті; анасы іздеп жатыр."
+        db.session.add(grant)
+        db.session.commit()
+        attachments.add_attachment(actor=case.owner, case=case, note=case.notes[0],
+                                   filename="Емхана хаты — справка.pdf", data=b"%PDF-1.4\n%%EOF\n")
+
+
 def test_an_alert_becomes_a_case_that_is_worked_to_its_end(open_context: Callable[..., Any],
                                                               live_server: LiveServer, artifacts: Path) -> None:
     live = live_server
@@ -113,7 +134,10 @@ def test_monitoring_pages(open_context: Callable[..., Any], live_server: LiveSer
     other, _other = live.fresh_pupil("7А")
     live.enter_result(other, ASQ, NEGATIVE_ASQ)
     case, entry = _seed_case(live, account.username, pupil)
-    pages = [("caseload", "/monitoring/cases"), ("case-file", f"/monitoring/cases/{case}"),
+    _seed_glass_and_file(live, case)
+    pages = [("emergency-reviews", "/monitoring/emergency-reviews"),
+             ("emergency-access", f"/monitoring/pupils/{pupil}/emergency-access"),
+             ("caseload", "/monitoring/cases"), ("case-file", f"/monitoring/cases/{case}"),
              ("case-new", f"/monitoring/pupils/{other}/cases/new"),
              ("pupil-registry", f"/monitoring/pupils/{pupil}/registry"),
              ("registry-new", f"/monitoring/pupils/{other}/registry/new"),

@@ -13,10 +13,11 @@ from sqlalchemy.engine import make_url
 
 from app.core.audit import AuditAction
 from app.extensions import db
-from app.monitoring import followups, plans, referrals, registry, services
+from app.monitoring import attachments, followups, glass, plans, referrals, registry, services
 from app.monitoring.models import CaseStatus, RegistryReason, RiskLevel
 from app.monitoring.plan_models import ContactWay, PlanKind
 from app.monitoring.referral_models import ReferralDestination
+from tests.factories import totp_now
 from tests.monitoring.support import NOTE_MARKER, acute_alert, entries, open_case, register
 from tests.security.helpers import all_text_values, contains
 
@@ -24,7 +25,7 @@ MONITORING_TABLES = ["monitoring_cases", "case_events", "case_notes", "case_memb
                      "registry_entries", "registry_events", "school_keys", "case_referrals", "case_steps",
                      "case_transfers", "safety_plans", "safety_plan_versions",
                      "support_plans", "support_actions", "plan_reviews", "followup_settings", "followups",
-                     "parent_contacts"]
+                     "parent_contacts", "case_attachments"]
 #: Values that say what a record is about; each is stored only inside a ciphertext.
 REVEALING = [NOTE_MARKER, "acute", "high", "police", "commission", RegistryReason.SUICIDAL_BEHAVIOUR.value,
              "truancy", "alert"]
@@ -61,6 +62,12 @@ def records(world):
                               done=f"{NOTE_MARKER} визит", outcome="", next_on=None)
     followups.record_parent_contact(actor=world.psy1, case=case, contacted_on=date(2026, 12, 2),
                                     way=ContactWay.HOME_VISIT, summary=f"{NOTE_MARKER} мама")
+    note = services.add_note(actor=world.psy1, case=case, body="see the file")
+    attachments.add_attachment(actor=world.psy1, case=case, note=note, filename=f"{NOTE_MARKER}.pdf",
+                               data=b"%PDF-1.4\n" + NOTE_MARKER.encode() + b"\n%%EOF\n")
+    grant = glass.request_access(actor=world.psy2, pupil=world.p1, reason=f"{NOTE_MARKER} срочно",
+                                 code=totp_now(world.psy2), ip="127.0.0.1")
+    glass.review(actor=world.psy1, grant=grant, version=grant.version, justified=True, note=f"{NOTE_MARKER} ok")
     db.session.commit()
     return case
 

@@ -14,7 +14,7 @@ from app.auth.permissions import MONITORING_PERMISSIONS, endpoint_permission, us
 from app.core.audit import AuditAction, Outcome
 from app.core.models import utcnow
 from app.extensions import db
-from app.monitoring import plans, referrals, services, transfers
+from app.monitoring import attachments, plans, referrals, services, transfers
 from app.monitoring.models import CaseAccessGrant
 from app.monitoring.referral_models import ReferralDestination
 from tests.factories import csrf_token, login, post
@@ -58,6 +58,11 @@ ROUTES = {
     "monitoring.pupil_followups": ("GET", "/monitoring/pupils/{p1}/follow-ups"),
     "monitoring.parent_contact": ("POST", "/monitoring/cases/{case}/parent-contacts"),
     "monitoring.chronology": ("GET", "/monitoring/pupils/{p1}/chronology"),
+    "monitoring.emergency_access": ("GET", "/monitoring/pupils/{p1}/emergency-access"),
+    "monitoring.emergency_reviews": ("GET", "/monitoring/emergency-reviews"),
+    "monitoring.emergency_review": ("POST", "/monitoring/emergency-reviews/{grant}"),
+    "monitoring.attachment_add": ("POST", "/monitoring/cases/{case}/notes/{note}/attachments"),
+    "monitoring.attachment_download": ("GET", "/monitoring/cases/{case}/attachments/{attachment}"),
 }
 
 ROLES = ["admin", "a1", "psy1", "psy2", "psy3", "soc1", "t7a", "t8b", "r1", "pupil1", "d1", "reg1", "norole"]
@@ -104,6 +109,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "monitoring.pupil_followups": {"psy1": 200, "psy2": 200, "soc1": 200, "psy3": 404},
     "monitoring.parent_contact": {"psy1": 0, "soc1": 0, "psy2": 404, "psy3": 404, "a1": 404},
     "monitoring.chronology": {"a1": 200, "psy1": 200, "psy2": 200, "psy3": 404, "soc1": 200},
+    "monitoring.emergency_access": {"psy1": 200, "psy2": 200, "soc1": 200, "a1": 200, "psy3": 404},
+    "monitoring.emergency_reviews": {"psy1": 200, "psy2": 200, "psy3": 200, "a1": 200},
+    "monitoring.emergency_review": {"psy1": 0, "a1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.attachment_add": {"psy1": 0, "soc1": 0, "psy2": 404, "psy3": 404, "a1": 404},
+    "monitoring.attachment_download": {"psy1": 200, "soc1": 200, "psy2": 404, "psy3": 404, "a1": 404},
 }  # 0: allowed (its effect is tested in the feature tests); anything not listed: 403
 
 
@@ -117,10 +127,20 @@ def setting(world):
     referral = referrals.create_referral(actor=world.psy1, case=case, destination=ReferralDestination.SPECIALIST,
                                          reason="consultation", sent_on=date(2026, 9, 1), deadline=date(2026, 9, 8))
     step = referrals.case_steps(case)[0]  # a high-risk case has the algorithm's steps
+    note = services.add_note(actor=world.psy1, case=case, body="note")
+    attachment = attachments.add_attachment(actor=world.psy1, case=case, note=note, filename="a.pdf",
+                                            data=b"%PDF-1.4\n%%EOF\n")
+    now = utcnow()  # an emergency access of psy2 that has ended (so it opens nothing) and waits for review
+    grant = CaseAccessGrant(school_id=case.school_id, case_id=case.id, user_id=world.psy2.id,
+                            starts_at=now - timedelta(hours=5), expires_at=now - timedelta(hours=1))
+    grant.reason = "emergency"
+    db.session.add(grant)
+    db.session.commit()
     transfer = transfers.propose(actor=world.psy1, case=case, to_school=world.s2)
     return {"case": case.uuid, "entry": entry.uuid, "alert": alert.uuid, "p1": world.p1.uuid,
             "member": member.id, "pupil_id": world.p1.id, "referral": referral.uuid, "step": step.uuid,
-            "transfer": transfer.uuid, "action": action.uuid}
+            "transfer": transfer.uuid, "action": action.uuid, "note": note.uuid, "attachment": attachment.uuid,
+            "grant": grant.uuid}
 
 
 def _denials() -> int:

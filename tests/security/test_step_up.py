@@ -23,7 +23,8 @@ from tests.screening.workflow_support import ACUTE_ASQ, ASQ
 from tests.security.helpers import audit_count, location_path, signed_in
 
 #: Routes that hand data out of Senim: each must ask for the password again when the sign-in is old.
-STEP_UP_ENDPOINTS = {"reports.export_csv", "screening.result_fhir", "roster.export_xlsx", "roster.export_csv"}
+STEP_UP_ENDPOINTS = {"reports.export_csv", "screening.result_fhir", "roster.export_xlsx", "roster.export_csv",
+                     "monitoring.attachment_download"}
 _DOWNLOAD = re.compile(r"\.(csv|json|xlsx|pdf|zip)$")
 #: Downloads reviewed as holding no pupil data, so no step-up: add one here only after reading it.
 NO_DATA_DOWNLOADS = {

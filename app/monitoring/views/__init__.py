@@ -8,8 +8,10 @@ bp = Blueprint("monitoring", __name__, template_folder="../templates")
 
 
 from app.monitoring.views import (  # noqa: E402,F401  (registers the routes)
+    attachments,
     cases,
     followups,
+    glass,
     plans,
     referrals,
     registry,
