@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.i18n import LANGUAGE_NAMES
 from app.screening.instrument_model import Instrument, Texts
+from app.screening.models import HELP_REQUEST_REF, HELP_REQUEST_RULE
 from app.screening.services import instrument_for
 
 FALLBACK_LANGUAGES = ("ru", "en")
@@ -174,6 +175,8 @@ def instrument_or_none(ref: str) -> Instrument | None:
 
 def instrument_title(ref: str) -> str:
     """The instrument's title in the interface language, else the raw reference."""
+    if ref == HELP_REQUEST_REF:  # a pupil's request for help has no instrument
+        return str(_l("Pupil request for help"))
     instrument = instrument_or_none(ref)
     texts = texts_for(instrument) if instrument is not None else None
     return texts.title if texts is not None else ref
@@ -257,6 +260,7 @@ def severity_count(severity: str, count: int) -> str:
 #: e.g. ``asq.acute``). A test fails for a rule of a shipped instrument that has no words here; a local method's
 #: rules are named by their message, else by their id with the punctuation as spaces.
 RULE_LABELS: dict[str, LazyString] = {
+    HELP_REQUEST_RULE: _l("The pupil wrote to the school psychologist"),
     "asq.acute": _l("ASQ: question 5 answered \u201cyes\u201d (acute positive)"),
     "asq.positive_acuity_unknown": _l("ASQ: a \u201cyes\u201d or a refusal on questions 1\u20134, question 5 not "
                                       "answered"),
