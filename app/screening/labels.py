@@ -260,7 +260,6 @@ def severity_count(severity: str, count: int) -> str:
 #: e.g. ``asq.acute``). A test fails for a rule of a shipped instrument that has no words here; a local method's
 #: rules are named by their message, else by their id with the punctuation as spaces.
 RULE_LABELS: dict[str, LazyString] = {
-    HELP_REQUEST_RULE: _l("The pupil wrote to the school psychologist"),
     "asq.acute": _l("ASQ: question 5 answered \u201cyes\u201d (acute positive)"),
     "asq.positive_acuity_unknown": _l("ASQ: a \u201cyes\u201d or a refusal on questions 1\u20134, question 5 not "
                                       "answered"),
@@ -277,9 +276,13 @@ RULE_LABELS: dict[str, LazyString] = {
 }
 
 
+#: The "rule" of a pupil's request for help (app.help): not an instrument's rule, so not in RULE_LABELS.
+HELP_REQUEST_LABEL = _l("The pupil wrote to the school psychologist")
+
+
 def rule_label(rule_id: str) -> str:
     """What an alert rule found, in words."""
-    label = RULE_LABELS.get(rule_id)
+    label = RULE_LABELS.get(rule_id) if rule_id != HELP_REQUEST_RULE else HELP_REQUEST_LABEL
     return str(label) if label is not None else _humanize(rule_id.replace(".", " "))
 
 

@@ -198,3 +198,27 @@ def test_no_case_can_be_opened_from_an_anonymous_request(client, world):
     login(client, world.psy1)
     response = post(client, f"/monitoring/alerts/{alert.uuid}/case", {}, form_page="/screening/alerts")
     assert response.status_code == 404
+
+
+def test_the_request_has_words_in_every_language(app_ctx):
+    from flask_babel import force_locale
+
+    from app.screening import labels
+
+    with app_ctx.test_request_context():
+        words = {}
+        for language in ("kk", "ru", "en"):
+            with force_locale(language):
+                words[language] = (labels.rule_label("help_request"), labels.instrument_title("help-request"))
+    assert len({w for w, _ in words.values()}) == 3 and len({t for _, t in words.values()}) == 3
+
+
+def test_a_named_request_shows_in_the_pupils_alert_history(app, world):
+    pupil = app.test_client()
+    login(pupil, world.pupil1)
+    post(pupil, "/help/ask", {"message": "Мне плохо", "sign": "named"})
+    login(client := app.test_client(), world.psy1)
+    page = client.get(f"/screening/pupils/{world.p1.uuid}/results").get_data(as_text=True)
+    assert "request for help" in page.lower() or "көмек" in page
+    inbox = client.get(f"/screening/alerts?pupil={world.p1.uuid}").get_data(as_text=True)
+    assert "Мне плохо" in inbox
