@@ -77,6 +77,11 @@ class BaseConfig:
     SENIM_RESET_WINDOW = timedelta(hours=1)
     SENIM_RESET_ACCOUNT_THRESHOLD = 3
     SENIM_RESET_IP_THRESHOLD = 20
+    #: "Ask for help" (app.help): requests per browser and per address within the window (a class behind one
+    #: school NAT may write; a script may not flood a psychologist's inbox).
+    SENIM_HELP_WINDOW = timedelta(hours=1)
+    SENIM_HELP_DEVICE_THRESHOLD = 3
+    SENIM_HELP_IP_THRESHOLD = 30
 
     # --- passwords -------------------------------------------------------------
     #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.

@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.classes.views import bp as classes_bp
     from app.consent.views import bp as consent_bp
     from app.core.views import bp as core_bp
+    from app.help.views import bp as help_bp
     from app.monitoring.views import bp as monitoring_bp
     from app.parents.views import bp as parents_bp
     from app.pupils.views import bp as pupils_bp
@@ -84,7 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.screening.views import bp as screening_bp
 
     for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp, classes_bp,
-                      consent_bp, screening_bp, roster_bp, monitoring_bp):
+                      consent_bp, screening_bp, roster_bp, monitoring_bp, help_bp):
         app.register_blueprint(blueprint)
 
 

@@ -158,6 +158,7 @@ class FailurePurpose(enum.StrEnum):
     MFA = "mfa"            # a wrong second-factor code
     CODE = "code"          # a pupil's wrong one-time screening code (app.screening.selfservice)
     RESET = "reset"        # a "forgot your password?" request (counted, not a failure; app.auth.reset)
+    HELP = "help"          # a pupil's request for help (counted, not a failure; app.help); address kept keyed
 
 
 class LoginFailure(Model):

@@ -53,6 +53,8 @@ class Permission(enum.StrEnum):
     CONSENT_OWN = "consent:own:manage"
     #: Guidance articles for parents: general text, no pupil data, so not an identity permission.
     GUIDANCE_READ = "parents:guidance:read"
+    #: Keep the help directory (150, 111, 112 and regional services): public information, admins only.
+    HELP_DIRECTORY_MANAGE = "help:directory:manage"
     #: Bring a school's roster in from a file (classes, pupils, parents) and download it: identity data of the
     #: whole school, so an admin (any school) and the school's director only, not the psychologist.
     ROSTER_IMPORT = "roster:import:manage"
@@ -85,7 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_SCHOOLS, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.AUDIT_READ,
         P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
-        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT,
+        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.HELP_DIRECTORY_MANAGE,
     }),
     # The school administrator sees a case only as a member of its team (the psychologist adds them), and the
     # registries of the school's pupils (the school's prevention council decides on the intra-school one), and
@@ -160,6 +162,8 @@ PUBLIC_ENDPOINTS = frozenset({
     # Pupil self-completion: guarded by the personal one-time code, not by an account.
     "screening.enter_code", "screening.choose_language", "screening.question", "screening.pause",
     "screening.finished", "screening.unavailable",
+    # Help for pupils: the directory and "ask for help" (anonymous allowed; rate-limited, CSRF-protected).
+    "help.directory", "help.ask", "help.sent",
 })
 
 

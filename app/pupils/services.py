@@ -158,3 +158,20 @@ def card_links(*, actor: User, pupil: Pupil) -> CardLinks:
         open_alerts=(len(open_alerts_by_pupil(pupil_ids=[pupil.id]).get(pupil.id, []))
                      if may(Permission.SCREENING_ALERTS) else None),
     )
+
+
+def open_questionnaires(*, pupil: Pupil) -> list[str]:
+    """The questionnaires waiting for the pupil now (titles in the interface language): issued or started
+    sittings of open campaigns whose code still works. The pupil answers them with the code from the card."""
+    from app.core.models import utcnow
+    from app.screening.labels import instrument_title
+    from app.screening.models import Campaign, ScreeningSession, SessionStatus
+
+    now = utcnow()
+    refs = db.session.execute(
+        select(ScreeningSession.instrument_ref).join(Campaign, Campaign.id == ScreeningSession.campaign_id)
+        .where(ScreeningSession.pupil_id == pupil.id,
+               ScreeningSession.status.in_((SessionStatus.ISSUED.value, SessionStatus.IN_PROGRESS.value)),
+               ScreeningSession.code_expires_at >= now, Campaign.opens_at <= now, Campaign.closes_at >= now)
+        .order_by(ScreeningSession.id)).scalars().all()
+    return [instrument_title(ref) for ref in refs]

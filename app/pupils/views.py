@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -126,4 +126,7 @@ def my_page() -> str:
     pupil = services.own_record(actor=current_user)
     if pupil is None:
         abort(404)
-    return render_template("pupils/me.html", pupil=pupil)
+    # Street Law (issue 11 item 5) is linked only once it exists in this installation.
+    street_law = next((e for e in ("street_law.index", "streetlaw.index") if e in current_app.view_functions), None)
+    return render_template("pupils/me.html", pupil=pupil, questionnaires=services.open_questionnaires(pupil=pupil),
+                           street_law=street_law)

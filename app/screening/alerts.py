@@ -19,8 +19,18 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import Pupil, School, SchoolClass, utcnow
 from app.extensions import db
-from app.screening.models import Alert, pupil_ref
-from app.screening.notify import queue_locked_psychologist, queue_overdue
+from app.screening.models import (
+    HELP_REQUEST_REF,
+    HELP_REQUEST_RULE,
+    Alert,
+    AlertDetails,
+    AlertKind,
+    pupil_ref,
+)
+from app.screening.notify import queue_locked_psychologist, queue_overdue, queue_raised
+
+#: A pupil's request for help: the psychologist sees the pupil the same school day.
+HELP_REQUEST_SEVERITY = "urgent"
 
 #: Alert severities, most urgent first.
 SEVERITIES = ("acute", "urgent", "routine")
@@ -195,10 +205,53 @@ def open_alerts_by_pupil(*, pupil_ids: Iterable[int]) -> dict[int, list[Alert]]:
 
 
 def open_alert_dates(*, pupil_ids: Iterable[int]) -> dict[int, date]:
-    """For class teachers' flags: the day each pupil's earliest open alert was raised (local date), nothing else."""
+    """For class teachers' flags: the day each pupil's earliest open alert was raised (local date), nothing else.
+
+    A pupil's own request for help is left out: the pupil wrote to the psychologist, not to the class teacher.
+    (An anonymous one has no pupil and matches nobody anyway.)
+    """
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return {pid: min(a.raised_at for a in alerts).astimezone(zone).date()
-            for pid, alerts in open_alerts_by_pupil(pupil_ids=pupil_ids).items()}
+    dates: dict[int, date] = {}
+    for pid, alerts in open_alerts_by_pupil(pupil_ids=pupil_ids).items():
+        screening = [a for a in alerts if not a.is_help_request]
+        if screening:
+            dates[pid] = min(a.raised_at for a in screening).astimezone(zone).date()
+    return dates
+
+
+def raise_help_request(*, actor: User | None, school_id: int, pupil_id: int | None, class_id: int | None,
+                       help_request_id: int, anonymous: bool) -> Alert:
+    """Raise the alert of a pupil's request for help in the caller's transaction (the caller commits).
+
+    An anonymous one carries the school and class, no pupil; its audit entry has no address or request id.
+    """
+    from app.screening.services import _round_up, alert_due_at  # the deadlines screening alerts use
+
+    now = utcnow()
+    alert = Alert(school_id=school_id, due_at=_round_up(alert_due_at(HELP_REQUEST_SEVERITY, now)))
+    alert.details = AlertDetails(
+        pupil_id=None if anonymous else pupil_id, school_id=school_id, instrument_ref=HELP_REQUEST_REF,
+        severity=HELP_REQUEST_SEVERITY, rules=(HELP_REQUEST_RULE,), raised_at=now,
+        kind=AlertKind.HELP_REQUEST.value, class_id=class_id, help_request_id=help_request_id)
+    db.session.add(alert)
+    db.session.flush()
+    queue_raised(school_id=school_id, severities=[alert.severity])  # mail after the commit (outbox)
+    audit.record(None if anonymous else actor, AuditAction.ALERT_RAISED, school_id=school_id, object_type="alert",
+                 object_id=alert.uuid, anonymous=anonymous)
+    return alert
+
+
+def class_labels(alerts: Iterable[Alert]) -> dict[str, str]:
+    """The class of each alert (the pupil's, or the one an anonymous request named), by alert uuid."""
+    alerts = list(alerts)
+    pupil_ids = {a.pupil_id for a in alerts if a.pupil_id is not None}
+    pupil_class = dict(db.session.execute(select(Pupil.id, Pupil.class_id).where(Pupil.id.in_(pupil_ids))).all()) \
+        if pupil_ids else {}
+    class_of = {a.uuid: (pupil_class.get(a.pupil_id) if a.pupil_id is not None else a.class_id) for a in alerts}
+    wanted = {c for c in class_of.values() if c is not None}
+    labels = {c.id: c.label for c in db.session.execute(
+        select(SchoolClass).where(SchoolClass.id.in_(wanted))).scalars()} if wanted else {}
+    return {uuid: labels[c] for uuid, c in class_of.items() if c is not None and c in labels}
 
 
 def locked_psychologists(*, school_id: int) -> list[User]:
@@ -270,9 +323,7 @@ def escalations_for(*, actor: User) -> list[Escalation]:
     alerts = escalated_alerts(actor=actor)
     if not alerts:
         return []
-    classes = dict(db.session.execute(
-        select(Pupil.id, SchoolClass).join(SchoolClass, Pupil.class_id == SchoolClass.id)
-        .where(Pupil.id.in_({a.pupil_id for a in alerts}))).all())
+    classes = class_labels(alerts)  # an anonymous request for help has a class and no pupil
     school_ids = {a.school_id for a in alerts}
     schools = {s.id: s for s in db.session.execute(select(School).where(School.id.in_(school_ids))).scalars()}
     staff: dict[int, list[Contact]] = {}
@@ -282,7 +333,7 @@ def escalations_for(*, actor: User) -> list[Escalation]:
                    User.active.is_(True)).order_by(User.full_name, User.id)):
         staff.setdefault(school_id or 0, []).append(Contact(user.display_name, user.email or None))
     return [Escalation(uuid=a.uuid, severity=a.severity,
-                       class_label=classes[a.pupil_id].label if a.pupil_id in classes else None,
+                       class_label=classes.get(a.uuid),
                        school_name=schools[a.school_id].name, raised_at=a.raised_at, due_at=a.due_at,
                        escalated_at=a.escalated_at or a.due_at, acknowledged=a.acknowledged_at is not None,
                        psychologists=tuple(staff.get(a.school_id, ()))) for a in alerts]

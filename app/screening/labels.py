@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.i18n import LANGUAGE_NAMES
 from app.screening.instrument_model import Instrument, Texts
+from app.screening.models import HELP_REQUEST_REF, HELP_REQUEST_RULE
 from app.screening.services import instrument_for
 
 FALLBACK_LANGUAGES = ("ru", "en")
@@ -174,6 +175,8 @@ def instrument_or_none(ref: str) -> Instrument | None:
 
 def instrument_title(ref: str) -> str:
     """The instrument's title in the interface language, else the raw reference."""
+    if ref == HELP_REQUEST_REF:  # a pupil's request for help has no instrument
+        return str(_l("Pupil request for help"))
     instrument = instrument_or_none(ref)
     texts = texts_for(instrument) if instrument is not None else None
     return texts.title if texts is not None else ref
@@ -273,9 +276,13 @@ RULE_LABELS: dict[str, LazyString] = {
 }
 
 
+#: The "rule" of a pupil's request for help (app.help): not an instrument's rule, so not in RULE_LABELS.
+HELP_REQUEST_LABEL = _l("The pupil wrote to the school psychologist")
+
+
 def rule_label(rule_id: str) -> str:
     """What an alert rule found, in words."""
-    label = RULE_LABELS.get(rule_id)
+    label = RULE_LABELS.get(rule_id) if rule_id != HELP_REQUEST_RULE else HELP_REQUEST_LABEL
     return str(label) if label is not None else _humanize(rule_id.replace(".", " "))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -315,7 +316,12 @@ class Alert(Model):
     @details.setter
     def details(self, value: AlertDetails) -> None:
         self.details_json = value.to_json()
-        self.pupil_ref = pupil_ref(value.pupil_id)
+        if value.pupil_id is not None:
+            self.pupil_ref = pupil_ref(value.pupil_id)
+        elif self.pupil_ref is None:
+            # An anonymous request for help has no pupil: a random reference, indistinguishable from a real one,
+            # that matches no pupil (the column stays NOT NULL and leaks nothing).
+            self.pupil_ref = secrets.token_bytes(len(pupil_ref(0)))
 
     # The details under the names the rest of the code reads.
     pupil_id = property(lambda self: self.details.pupil_id)
@@ -326,11 +332,21 @@ class Alert(Model):
     rule_id = property(lambda self: self.details.rules[0])
     raised_at = property(lambda self: self.details.raised_at)
 
+    kind = property(lambda self: self.details.kind)
+    class_id = property(lambda self: self.details.class_id)
+    help_request_id = property(lambda self: self.details.help_request_id)
+
     @property
-    def pupil(self) -> Pupil:
+    def is_help_request(self) -> bool:
+        """A pupil's own request for help (named or anonymous), not a screening answer."""
+        return self.details.kind == AlertKind.HELP_REQUEST.value
+
+    @property
+    def pupil(self) -> Pupil | None:
+        """The pupil, or None for an anonymous request for help."""
         from app.core.models import Pupil
 
-        return db.session.get_one(Pupil, self.pupil_id)
+        return db.session.get_one(Pupil, self.pupil_id) if self.pupil_id is not None else None
 
     def is_overdue(self, now: datetime) -> bool:
         """Past its deadline and not yet acknowledged."""
@@ -340,11 +356,24 @@ class Alert(Model):
         return f"<Alert {self.id}>"
 
 
+class AlertKind(enum.StrEnum):
+    """Where an alert comes from."""
+
+    SCREENING = "screening"        # an answer on a questionnaire (online or paper)
+    HELP_REQUEST = "help_request"  # a pupil asked the school psychologist for help (app.help); maybe anonymous
+
+
+#: The instrument reference and rule of a request-for-help alert (there is no instrument).
+HELP_REQUEST_REF = "help-request"
+HELP_REQUEST_RULE = "help_request"
+
+
 @dataclass(frozen=True)
 class AlertDetails:
     """What an alert is about; stored encrypted (Alert.details_ct)."""
 
-    pupil_id: int
+    #: None only for an anonymous request for help.
+    pupil_id: int | None
     school_id: int
     instrument_ref: str
     #: acute | urgent | routine: the most severe of the rules.
@@ -358,6 +387,12 @@ class AlertDetails:
     partial: bool = False
     #: Earlier severities of this alert, as (severity, rule, time) when a more severe rule upgraded it.
     history: tuple[tuple[str, str, str], ...] = ()
+    #: AlertKind value.
+    kind: str = AlertKind.SCREENING.value
+    #: The class a request for help was sent from (an anonymous one has no pupil, only this).
+    class_id: int | None = None
+    #: The HelpRequest that holds the (encrypted) message.
+    help_request_id: int | None = None
 
     def to_json(self) -> str:
         data = asdict(self)

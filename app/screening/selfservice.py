@@ -148,3 +148,43 @@ def choose_language(*, session: OpenSession, language: str) -> None:
     """Record the language of the texts the pupil answers in."""
     load(session).language = language
     db.session.commit()
+
+
+#: The cookie key that holds the pupil's current sitting (uuid); app.help reads it to know who is writing.
+SESSION_KEY = "senim_screening"
+#: How long after finishing a questionnaire the browser still counts as that pupil's for "ask for help".
+_RECENT = 2 * 60 * 60
+
+
+def pupil_of_sitting(session_uuid: str | None) -> Pupil | None:
+    """The pupil whose sitting this browser holds, if it is open or was finished within the last two hours.
+
+    Used by "ask for help" to offer sending the message with the pupil's name (never without asking). A
+    browser left for longer (a shared school computer) no longer speaks for that pupil.
+    """
+    if not session_uuid:
+        return None
+    sitting = db.session.execute(select(ScreeningSession).where(ScreeningSession.uuid == str(session_uuid))
+                                 ).scalar_one_or_none()
+    if sitting is None or sitting.status in (SessionStatus.STOPPED.value, SessionStatus.EXPIRED.value):
+        return None
+    now = utcnow()
+    if sitting.status == SessionStatus.COMPLETED.value:
+        if sitting.completed_at is None or (now - sitting.completed_at).total_seconds() > _RECENT:
+            return None
+    elif sitting.code_expires_at < now:
+        return None
+    return sitting.pupil
+
+
+def school_place_of_sitting(session_uuid: str | None) -> tuple[int, int] | None:
+    """(region id, district id) of the school of the sitting this browser holds: one query, no pupil data."""
+    if not session_uuid:
+        return None
+    from app.core.models import District, School
+
+    row = db.session.execute(
+        select(District.region_id, District.id).join(School, School.district_id == District.id)
+        .join(ScreeningSession, ScreeningSession.school_id == School.id)
+        .where(ScreeningSession.uuid == str(session_uuid))).first()
+    return (int(row[0]), int(row[1])) if row is not None else None

@@ -88,6 +88,9 @@ GROUPS: dict[str, tuple[Role, Callable[[Seeded], dict[str, Any]], list[tuple[str
         ("parent-consent", "consent.parent_consent", "/consent/my-children/{unconsented}"),
         ("guidance", "parents.guidance_list", "/parents/guidance"),
         ("guidance-article", "parents.guidance_detail", "/parents/guidance/talking-about-feelings"),
+        ("help-directory", "help.directory", "/help"),
+        ("help-ask", "help.ask", "/help/ask"),
+        ("help-ask-school", "help.ask", "/help/ask?school=1"),
     ]),
     "admin": (Role.ADMIN, lambda s: {}, [
         ("admin-schools", "admin.schools", "/admin/schools"),
@@ -96,6 +99,8 @@ GROUPS: dict[str, tuple[Role, Callable[[Seeded], dict[str, Any]], list[tuple[str
         ("admin-user", "admin.user_detail", "/admin/staff/{user}"),
         ("admin-guardians", "admin.guardian_new", "/admin/guardians/new"),
         ("admin-audit", "admin.audit_log", "/admin/audit"),
+        ("admin-help-services", "help.services_admin", "/admin/help-services"),
+        ("admin-help-service-new", "help.service_new", "/admin/help-services/new"),
     ]),
 }
 

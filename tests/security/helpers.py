@@ -35,6 +35,10 @@ REVIEWED_PUBLIC_ENDPOINTS = frozenset({
     # "Forgot your password?" (app/auth/reset.py): one answer for every request, throttled; the reset page opens
     # only with an unspent, unexpired e-mailed token and changes nothing else.
     "auth.password_forgot", "auth.password_reset",
+    # Help for pupils (app/help): the directory is public information; "ask for help" takes a message for a
+    # school's psychologist without an account (CSRF, rate-limited per browser and address, stores nothing that
+    # identifies the sender) and the "sent" page shows help lines only.
+    "help.directory", "help.ask", "help.sent",
 })
 
 #: Pupil routes that send an in-scope user on (302) when a precondition is missing, e.g. consent.

@@ -293,7 +293,7 @@ class AlertCaseForm(FlaskForm):
 @require(P.MONITORING_CASE_MANAGE)
 def case_from_alert(alert_uuid: str) -> Response:
     alert = alert_services.get_alert(actor=current_user, alert_uuid=alert_uuid)
-    if alert is None:
+    if alert is None or alert.pupil_id is None:  # an anonymous request for help has no pupil to open a case for
         deny_404(current_user, permission=P.MONITORING_CASE_MANAGE, object_type="alert", object_id=alert_uuid,
                  school_of=select(Alert.school_id).where(Alert.uuid == alert_uuid))
     if not AlertCaseForm().validate_on_submit():

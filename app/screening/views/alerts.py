@@ -12,6 +12,7 @@ from app.auth.permissions import Permission, deny_404, get_pupil_or_404, has_per
 from app.core.links import safe_next
 from app.core.models import utcnow
 from app.core.web import NavCount, register_nav_counts
+from app.help import services as help_requests
 from app.screening import alerts as services
 from app.screening import labels, text_status
 from app.screening.forms import AcknowledgeForm, ResolveForm
@@ -58,9 +59,10 @@ def alert_inbox() -> str:
     if has_permission(current_user, Permission.MONITORING_CASE_MANAGE):
         from app.monitoring.services import open_cases_by_pupil
 
-        open_cases = open_cases_by_pupil(pupil_ids=[a.pupil_id for a in alerts])
+        open_cases = open_cases_by_pupil(pupil_ids=[a.pupil_id for a in alerts if a.pupil_id is not None])
     return render_template("screening/alerts.html", alerts=alerts, described=described, now=utcnow(),
-                           open_cases=open_cases,
+                           open_cases=open_cases, help_messages=help_requests.messages_for(alerts),
+                           class_labels=services.class_labels(alerts),
                            can_open_cases=has_permission(current_user, Permission.MONITORING_CASE_MANAGE),
                            severity=severity, pupil=pupil, version=labels.instrument_version,
                            back=here if (severity or pupil) else None,

@@ -18,7 +18,7 @@ from app.screening.rules import Severity
 from app.screening.scoring import ScoringInputError, visible_items
 from app.screening.views import bp
 
-KEY, DONE, ACUTE = "senim_screening", "senim_screening_done", "senim_screening_acute"
+KEY, DONE, ACUTE = selfservice.SESSION_KEY, "senim_screening_done", "senim_screening_acute"
 #: Follow-up sittings still to take (uuids, in order); every follow-up sitting of this visit; an adult will come.
 QUEUE, FOLLOWING, ADULT = "senim_screening_next", "senim_screening_following", "senim_screening_adult"
 _CHAIN = (DONE, ACUTE, QUEUE, FOLLOWING, ADULT)

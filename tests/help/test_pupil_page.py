@@ -1,0 +1,31 @@
+"""The pupil's own page leads to the open questionnaires, "ask for help" and the help directory."""
+
+from __future__ import annotations
+
+from tests.factories import login, post
+
+
+def test_the_pupils_page_leads_to_help(client, world):
+    login(client, world.pupil1)
+    page = client.get("/me").get_data(as_text=True)
+    assert 'href="/help/ask"' in page and 'href="/help"' in page
+    assert "tel:150" in page and "tel:111" in page and "tel:112" in page
+    assert "street" not in page.lower()  # no Street Law link until it exists
+
+
+def test_the_pupils_page_lists_waiting_questionnaires(client, world):
+    from tests.screening.workflow_support import campaign, consent, session_with_code
+
+    camp = campaign(world.psy1, world.s1, [world.c7a])
+    consent(world.p1)
+    session_with_code(camp, world.p1, code="WXYZ-2345")
+    login(client, world.pupil1)
+    page = client.get("/me").get_data(as_text=True)
+    assert 'href="/s"' in page
+
+
+def test_the_pupils_page_speaks_to_a_child_in_kazakh_and_russian(client, world):
+    login(client, world.pupil1)
+    post(client, "/language", {"language": "ru", "next": "/me"}, form_page="/me")
+    page = client.get("/me").get_data(as_text=True)
+    assert "Напиши школьному психологу" in page
