@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
+from app.consent.services import today_local
 from app.core import audit
 from app.core.audit import AuditAction, AuditEntry, Outcome
 from app.extensions import db
@@ -46,10 +47,11 @@ def test_filters_narrow_the_list_and_are_recorded(client, world):
     assert "<td>Access refused</td>" in body and "<td>Pupil record opened</td>" not in body
     body = client.get(f"/admin/audit?user_id={world.psy1.id}&action=pupil:record:read").get_data(as_text=True)
     assert "<td>Pupil record opened</td>" in body and "<td>Signed in</td>" not in body
-    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    # Dates in the school's time zone (UTC+5), as the filter reads them: after 19:00 UTC it is already tomorrow there.
+    yesterday = (today_local() - timedelta(days=2)).isoformat()
     body = client.get(f"/admin/audit?date_to={yesterday}").get_data(as_text=True)
     assert "No entries match these filters." in body
-    today = date.today().isoformat()
+    today = today_local().isoformat()
     body = client.get(f"/admin/audit?date_from={yesterday}&date_to={today}&action=pupil:record:read")
     assert "<td>Pupil record opened</td>" in body.get_data(as_text=True)
     details = [json.loads(e.details) for e in _reads()]
