@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from app.auth.permissions import Permission, has_permission
 from app.auth.roles import ROLE_LABELS
+from app.core import markdown
 from app.core.audit_labels import action_label
 from app.core.i18n import ago, format_short_date, format_short_datetime, language_choices
 
@@ -117,3 +118,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetimeformat"] = format_short_datetime
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["action_label"] = action_label
+    app.jinja_env.filters["markdown"] = markdown.render
