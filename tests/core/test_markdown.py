@@ -18,7 +18,7 @@ ATTACKS = [
     "<iframe src=https://example.org></iframe>",
     "<svg><script>alert(1)</script></svg>",
     "&lt;script&gt;alert(1)&lt;/script&gt;",
-    '<style>body{display:none}</style>',
+    "<style>body{display:none}</style>",
     "![x](https://example.org/x.png)",
 ]
 
