@@ -15,6 +15,7 @@ from app.core import framing
 from app.core.crypto import generate_key_b64
 from app.core.startup import ConfigurationError
 from tests.factories import csrf_token, login, post
+from tests.screening.workflow_support import campaign, session_with_code
 
 KUNDELIK = "https://kundelik.kz https://*.kundelik.kz"
 #: What Chromium sends with a navigation inside an iframe, and with a top-level one.
@@ -214,3 +215,13 @@ def test_the_embedded_sign_in_page_offers_its_own_window(embedded: Flask) -> Non
     assert 'href="/login" target="_blank" rel="noopener"' in framed
     standalone = _client(embedded, TOP_LEVEL).get("/login").get_data(as_text=True)
     assert 'target="_blank"' not in standalone
+
+
+def test_a_pupil_answers_with_a_code_inside_the_frame(embedded: Flask, world) -> None:
+    session_with_code(campaign(world.psy1, world.s1, [world.c7a]), world.p1, code="FRAM-2345", language="en")
+    client = _client(embedded, IN_FRAME)
+    response = post(client, "/s", {"code": "FRAM-2345"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(("/s/language", "/s/q"))
+    assert set(_set_cookies(response)) == {"senim_frame"}
+    question = client.get("/s/q", follow_redirects=True)
+    assert question.status_code == 200 and 'name="answer' in question.get_data(as_text=True)
