@@ -123,6 +123,13 @@ def test_sign_in_inside_a_frame_of_another_site(parent_page: Callable[..., Any],
     assert frame_cookie["sameSite"] == "None" and frame_cookie["secure"] and frame_cookie["httpOnly"]
     assert frame_cookie.get("partitionKey") == "http://localhost", "the frame's cookie is partitioned by the parent"
     assert live_server.app.config["SESSION_COOKIE_NAME"] not in cookies
+    if role is Role.PSYCHOLOGIST:  # the session holds from page to page inside the frame
+        frame.get_by_role("link", name="Pupils").first.click()
+        expect(frame.locator("h1")).to_have_text("Pupils")
+    # A never-framed page (the password change) is offered in a window of its own, not shown in the frame.
+    frame.get_by_role("link", name="My account").first.click()
+    expect(frame.get_by_role("link", name="Open in a new window")).to_have_attribute("href", "/account")
+    expect(frame.locator("#pw-current_password")).to_have_count(0)
 
     # Senim opened on its own in the same browser: the frame's session does not follow (its own sign-in).
     standalone = page.context.new_page()
