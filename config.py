@@ -109,8 +109,12 @@ class BaseConfig:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
 
     # --- embedding in Kundelik -----------------------------------------------------
-    #: Space-separated origins allowed to frame Senim ("'none'" forbids framing).
+    #: Origins allowed to frame Senim, space- or comma-separated, e.g. "https://kundelik.kz https://*.kundelik.kz"
+    #: ("'none'" forbids framing; production accepts https:// only). See README, "Embedding in Kundelik".
     SENIM_FRAME_ANCESTORS = "'none'"
+    #: The session cookie of Senim inside a Kundelik frame (SameSite=None; Secure; Partitioned), apart from the
+    #: standalone site's SameSite=Lax one.
+    SENIM_FRAME_SESSION_COOKIE_NAME = "senim_frame"
     SENIM_HSTS = True
 
     # --- e-mail --------------------------------------------------------------------
@@ -196,6 +200,7 @@ class ProductionConfig(BaseConfig):
     SENIM_ENCRYPTION_KEYS = None
     SENIM_BLIND_INDEX_KEY = None
     SESSION_COOKIE_NAME = "__Host-senim"
+    SENIM_FRAME_SESSION_COOKIE_NAME = "__Host-senim-frame"
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     TRUSTED_HOSTS = None

@@ -17,6 +17,7 @@ from flask import redirect, request, url_for
 
 from app.auth import sessions
 from app.auth.models import UserSession
+from app.core.framing import top_level_only
 from app.core.models import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +47,7 @@ def require_recent_auth(max_age: timedelta = REAUTH_MAX_AGE) -> Callable[[F], F]
             return view(*args, **kwargs)
 
         wrapped.senim_step_up = max_age  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
+        return top_level_only(wrapped)  # type: ignore[return-value]  # exports: never inside another site's page
 
     return decorator
 

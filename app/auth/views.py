@@ -20,6 +20,7 @@ from app.auth.forms import (
     ReauthForm,
 )
 from app.auth.permissions import Permission, require
+from app.core.framing import top_level_only
 from app.core.i18n import language_choices
 from app.core.links import safe_next
 
@@ -74,6 +75,7 @@ def mfa_verify() -> str | Response:
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
+@top_level_only  # step-up before data leaves Senim: in its own window (README, "Embedding in Kundelik")
 @require(Permission.ACCOUNT_SELF)
 def reauth() -> str | Response:
     """Step-up (app.auth.stepup): enter the password (and code) again, then go back to ``next``."""
@@ -113,6 +115,7 @@ def mfa_enroll() -> str | Response:
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@top_level_only  # password change: where the address bar shows Senim's address
 @require(Permission.ACCOUNT_SELF)
 def account() -> str | Response:
     password_form = PasswordChangeForm(prefix="pw")

@@ -1,4 +1,5 @@
-"""Per-request security: request ids, headers (CSP without inline scripts), no caching of private pages."""
+"""Per-request security: request ids, headers (CSP without inline scripts), no caching of private pages, and the
+session cookie of Senim inside a Kundelik frame (app.core.framing)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,24 @@ import secrets
 from typing import IO, Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Request, Response, abort, current_app, g, request
+from flask import Flask, Request, Response, abort, current_app, g, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from app.core import framing
+
 #: For files served for download (JSON exports): a browser that opens one instead of saving it runs nothing.
 DOWNLOAD_CSP = "sandbox; default-src 'none'"
 
 
-def _csp() -> str:
-    return _csp_for(current_app.config.get("SENIM_FRAME_ANCESTORS") or "'none'")
+def _frame_ancestors() -> str:
+    """The page's frame-ancestors: the configured origins, or 'none' for pages that are never framed."""
+    if framing.is_top_level_only(current_app, request) and not request.environ.get(_OPEN_TOP_LEVEL):
+        return framing.NONE
+    return framing.csp_source_list(current_app)
 
 
 @functools.cache
@@ -70,7 +76,29 @@ class SessionInterface(SecureCookieSessionInterface):
     Flask builds a new serializer for every request, and itsdangerous probes the JSON serializer each
     time; on a pupil's answer save that was a measurable share of the request (bench/README.md). The
     cache is keyed by the secret key and its fallbacks, so a key change takes effect at once.
+
+    Inside a Kundelik frame (:func:`app.core.framing.embedded_request`) the session lives in a second cookie,
+    ``SENIM_FRAME_SESSION_COOKIE_NAME``, that is ``SameSite=None; Secure; Partitioned``; everywhere else the
+    standalone ``SameSite=Lax`` cookie is used exactly as before.
     """
+
+    @staticmethod
+    def _embedded(app: Flask) -> bool:
+        return has_request_context() and framing.embedded_request(app, request)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        if self._embedded(app):
+            return str(app.config["SENIM_FRAME_SESSION_COOKIE_NAME"])
+        return super().get_cookie_name(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return True if self._embedded(app) else super().get_cookie_secure(app)
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return "None" if self._embedded(app) else super().get_cookie_samesite(app)
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return True if self._embedded(app) else super().get_cookie_partitioned(app)
 
     def __init__(self) -> None:
         self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
@@ -119,19 +147,36 @@ def _start_request() -> None:
     g.request_id = secrets.token_hex(8)
     if not _text_is_utf8():
         abort(400)  # never store or act on U+FFFD-mangled input (security.md §7, issue 9 case 9)
+    if framing.cross_site_write(current_app, request):
+        abort(403)  # the framing site posting into the frame with the SameSite=None cookie (before CSRF reads it)
     # Load the user now, before any view changes state: the session loader may commit.
     _ = current_user.is_authenticated
 
 
+#: request.environ key: this response is the "open in its own window" page of a never-framed page.
+_OPEN_TOP_LEVEL = "senim.open_top_level"
+
+
+def _open_top_level() -> tuple[str, int] | None:
+    """A never-framed page asked for inside the frame: say so and link to it in a window of its own, instead
+    of the browser's blank "refused to connect" frame."""
+    if (request.method == "GET" and framing.embedding_enabled(current_app) and framing.frame_navigation(request)
+            and framing.is_top_level_only(current_app, request)):
+        request.environ[_OPEN_TOP_LEVEL] = True
+        return render_template("core/open_top_level.html", target=request.full_path.rstrip("?")), 200
+    return None
+
+
 def _add_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", _csp())
+    ancestors = _frame_ancestors()
+    headers.setdefault("Content-Security-Policy", _csp_for(ancestors))
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
-    if current_app.config.get("SENIM_FRAME_ANCESTORS", "'none'") == "'none'":
+    if ancestors == framing.NONE:  # X-Frame-Options cannot name origins: only sent when nobody may frame
         headers["X-Frame-Options"] = "DENY"
     if current_app.config.get("SENIM_HSTS"):
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
@@ -147,4 +192,5 @@ def register(app: Flask) -> None:
     app.session_interface = SessionInterface()
     # First of all hooks (before CSRFProtect reads the form), so the raw body is still there to check.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
+    app.before_request(_open_top_level)
     app.after_request(_add_headers)

@@ -8,6 +8,7 @@ from flask import Flask
 
 from app.core.crypto import BlindIndex, CryptoError, Keyring, spec_keys
 from app.core.encryption import CryptoState
+from app.core.framing import parse_ancestors
 from app.core.links import base_url_problem
 
 
@@ -25,7 +26,9 @@ _REQUIRED_IN_PRODUCTION = {
 
 
 def check_config(app: Flask) -> None:
-    """Refuse to start production without secrets, with insecure keys, or with debugging on."""
+    """Refuse to start production without secrets, with insecure keys, or with debugging on; check the framing
+    origins in every environment."""
+    check_framing(app)
     if app.config["ENV_NAME"] != "production":
         return
     missing = [env for key, env in _REQUIRED_IN_PRODUCTION.items() if not app.config.get(key)]
@@ -52,6 +55,16 @@ def check_config(app: Flask) -> None:
     if app.config.get("DEBUG") or app.config.get("SENIM_DEMO_ALLOWED"):
         raise ConfigurationError("DEBUG and demo data must be off in production.")
     refuse_published_keys(app)
+
+
+def check_framing(app: Flask) -> None:
+    """Check SENIM_FRAME_ANCESTORS (https:// only in production) and store it as a CSP source list."""
+    production = app.config["ENV_NAME"] == "production"
+    try:
+        origins = parse_ancestors(app.config.get("SENIM_FRAME_ANCESTORS"), production=production)
+    except ValueError as exc:
+        raise ConfigurationError(f"{exc}.") from exc
+    app.config["SENIM_FRAME_ANCESTORS"] = " ".join(origins) or "'none'"
 
 
 def _published_key_bytes() -> set[bytes]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from app.auth.permissions import Permission, has_permission
 from app.auth.roles import ROLE_LABELS
 from app.core import markdown
 from app.core.audit_labels import action_label
+from app.core.framing import embedded_request
 from app.core.i18n import ago, format_short_date, format_short_datetime, language_choices
 
 #: Main navigation: (endpoint, label, permission). Shown only to users holding the permission.
@@ -107,6 +108,7 @@ def _context() -> dict[str, Any]:
         "languages": language_choices(),
         "current_language": str(get_locale() or "kk"),
         "request_id": g.get("request_id", ""),
+        "embedded": has_request_context() and embedded_request(current_app, request),
         "role_label": lambda role: str(ROLE_LABELS.get(role, role)),
     }
 

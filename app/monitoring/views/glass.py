@@ -16,6 +16,7 @@ from app.auth.permissions import (
     has_permission,
     require,
 )
+from app.core.framing import top_level_only
 from app.monitoring import glass
 from app.monitoring.conflicts import EditConflict
 from app.monitoring.forms import EmergencyAccessForm, EmergencyReviewForm
@@ -57,6 +58,7 @@ def _message(error: glass.EmergencyError) -> str:
 
 
 @bp.route("/monitoring/pupils/<pupil_uuid>/emergency-access", methods=["GET", "POST"])
+@top_level_only  # break-the-glass: never one click inside someone else's page
 @require(P.MONITORING_EMERGENCY)
 def emergency_access(pupil_uuid: str) -> str | tuple[str, int] | Response:
     pupil = get_pupil_or_404(current_user, pupil_uuid, P.MONITORING_EMERGENCY)
@@ -78,6 +80,7 @@ def emergency_access(pupil_uuid: str) -> str | tuple[str, int] | Response:
 
 
 @bp.route("/monitoring/emergency-reviews")
+@top_level_only
 @require(P.MONITORING_EMERGENCY_REVIEW)
 def emergency_reviews() -> str:
     rows = glass.review_queue(actor=current_user)
@@ -87,6 +90,7 @@ def emergency_reviews() -> str:
 
 
 @bp.route("/monitoring/emergency-reviews/<grant_uuid>", methods=["POST"])
+@top_level_only
 @require(P.MONITORING_EMERGENCY_REVIEW)
 def emergency_review(grant_uuid: str) -> tuple[str, int] | Response:
     grant = get_emergency_grant_or_404(current_user, grant_uuid)
