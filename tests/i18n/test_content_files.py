@@ -199,6 +199,14 @@ def test_the_guidance_starter_set_covers_every_topic_and_audience():
     assert all(audiences[audience] >= 3 for audience in AUDIENCES), audiences
 
 
+@pytest.mark.parametrize("directory", [path for path in DIRS if path.parent.parent.name == "guidance"],
+                         ids=[dir_id(path) for path in DIRS if path.parent.parent.name == "guidance"])
+def test_guidance_articles_are_practical_length(directory):
+    """250 to 500 words: long enough to be useful, short enough to be read on a phone."""
+    lengths = {language: len(read_text(directory, language)[1].split()) for language in LANGUAGES}
+    assert all(250 <= length <= 500 for length in lengths.values()), lengths
+
+
 def test_order_is_unique_within_a_module():
     orders = Counter((path.parent.parent.name, yaml.safe_load((path / "meta.yaml").read_text("utf-8"))["order"])
                      for path in DIRS)
