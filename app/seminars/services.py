@@ -128,7 +128,7 @@ def _checked(data: SeminarInput, *, actor: User, seminar: Seminar | None, now: d
         raise InvalidSeminar("day", _l("The seminar must start in the future."))
     if not data.starts_at < data.ends_at <= data.starts_at + LONGEST:
         raise InvalidSeminar("ends", _l("The end must be after the start, on the same day (at most 12 hours)."))
-    url, place = data.online_url.strip(), " ".join(data.place.split())
+    url, place = data.online_url.strip(), " ".join(markdown.clean_source(data.place).split())
     if bool(url) == bool(place):
         raise InvalidSeminar("online_url", _l("Give either an online link or a place, not both."))
     if url and (problem := https_problem(url)):
