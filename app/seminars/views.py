@@ -162,12 +162,25 @@ def new() -> str | Response:
             _refuse(form, problem)
         else:
             flash(_("Seminar scheduled."), "success")
-            return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+            return _to_manage(seminar)
     return render_template("seminars/form.html", form=form, seminar=None)
 
 
 def _managed(seminar_uuid: str) -> Seminar:
     return get_seminar_or_404(current_user, seminar_uuid, MANAGE)  # type: ignore[no-any-return]
+
+
+def _to_manage(seminar: Seminar) -> Response:
+    return _to_manage(seminar)
+
+
+def _still_on(seminar_uuid: str, message: str) -> tuple[Seminar, Response | None]:
+    """The seminar to change, and (if it is cancelled) the way back to its page with ``message``."""
+    seminar = _managed(seminar_uuid)
+    if not seminar.cancelled:
+        return seminar, None
+    flash(message, "warning")
+    return seminar, _to_manage(seminar)
 
 
 @bp.route("/seminars/organise/<seminar_uuid>")
@@ -207,10 +220,9 @@ def _conflict(*, title: str, form: Any, seminar: Seminar, rows: list[tuple[str, 
 @bp.route("/seminars/organise/<seminar_uuid>/edit", methods=["GET", "POST"])
 @require(MANAGE)
 def edit(seminar_uuid: str) -> str | tuple[str, int] | Response:
-    seminar = _managed(seminar_uuid)
-    if seminar.cancelled:
-        flash(_("A cancelled seminar cannot be changed."), "warning")
-        return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+    seminar, back = _still_on(seminar_uuid, _("A cancelled seminar cannot be changed."))
+    if back is not None:
+        return back
     form = SeminarForm()
     _fill(form)
     if request.method == "GET":
@@ -234,17 +246,16 @@ def edit(seminar_uuid: str) -> str | tuple[str, int] | Response:
             _refuse(form, problem)
         else:
             flash(_("Changes saved."), "success")
-            return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+            return _to_manage(seminar)
     return render_template("seminars/form.html", form=form, seminar=seminar)
 
 
 @bp.route("/seminars/organise/<seminar_uuid>/cancel", methods=["GET", "POST"])
 @require(MANAGE)
 def cancel(seminar_uuid: str) -> str | tuple[str, int] | Response:
-    seminar = _managed(seminar_uuid)
-    if seminar.cancelled:
-        flash(_("This seminar is already cancelled."), "warning")
-        return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+    seminar, back = _still_on(seminar_uuid, _("This seminar is already cancelled."))
+    if back is not None:
+        return back
     form = CancelForm()
     if request.method == "GET":
         form.version.data = seminar.version
@@ -260,7 +271,7 @@ def cancel(seminar_uuid: str) -> str | tuple[str, int] | Response:
             _refuse(form, problem)
         else:
             flash(_("Seminar cancelled. Registered people are told: %(count)d.", count=told), "success")
-            return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+            return _to_manage(seminar)
     return render_template("seminars/cancel.html", form=form, seminar=seminar)
 
 
@@ -281,7 +292,7 @@ def attendance(seminar_uuid: str) -> Response:
             flash(_("Attendance is marked once the seminar has begun."), "warning")
         else:
             flash(_("Attendance saved: %(count)d present.", count=count), "success")
-    return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+    return _to_manage(seminar)
 
 
 @bp.route("/seminars/organise/<seminar_uuid>/materials", methods=["GET", "POST"])
@@ -300,12 +311,12 @@ def materials(seminar_uuid: str) -> str | tuple[str, int] | Response:
                              rows=[(_("Materials"), form.materials.data, seminar.materials)])
         except services.NotYet:
             flash(_("Materials are added once the seminar has begun."), "warning")
-            return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+            return _to_manage(seminar)
         except services.InvalidSeminar as problem:
             _refuse(form, problem)
         else:
             flash(_("Materials published."), "success")
-            return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
+            return _to_manage(seminar)
     return render_template("seminars/materials.html", form=form, seminar=seminar)
 
 
