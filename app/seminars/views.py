@@ -171,7 +171,7 @@ def _managed(seminar_uuid: str) -> Seminar:
 
 
 def _to_manage(seminar: Seminar) -> Response:
-    return _to_manage(seminar)
+    return redirect(url_for("seminars.manage", seminar_uuid=seminar.uuid))
 
 
 def _still_on(seminar_uuid: str, message: str) -> tuple[Seminar, Response | None]:
