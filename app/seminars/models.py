@@ -96,6 +96,13 @@ class Seminar(Model):
         return bool(self.online_url)
 
     @property
+    def join_url(self) -> str:
+        """The link to show: ``online_url`` if it is an https address (checked on save, and again here so that no
+        other scheme ever reaches a page), else empty."""
+        url = self.online_url or ""
+        return url if url.lower().startswith("https://") and not any(ch.isspace() for ch in url) else ""
+
+    @property
     def place_name(self) -> str:
         """The school, district or region it is held for, in the interface language."""
         where = self.school or self.district or self.region

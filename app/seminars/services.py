@@ -466,7 +466,7 @@ def _message(seminar: Seminar, kind: str) -> tuple[str, str]:
     if kind == "cancelled" and seminar.cancel_reason:
         body.append(_("Reason: %(reason)s", reason=seminar.cancel_reason))
     elif kind != "cancelled":
-        body.append(_("Online: %(link)s", link=seminar.online_url) if seminar.online
+        body.append(_("Online: %(link)s", link=seminar.join_url) if seminar.online
                     else _("Place: %(place)s", place=seminar.place))
     body.append(_("Details in Senim: %(url)s", url=absolute_url("seminars.detail", seminar_uuid=seminar.uuid)))
     return subject, "\n".join(body) + "\n"
@@ -543,7 +543,7 @@ def _fold(line: str) -> str:
 def ics(seminar: Seminar, *, with_link: bool, now: datetime | None = None) -> str:
     """An iCalendar (RFC 5545) event of the seminar; the online link only for someone registered."""
     stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%SZ")
-    where = seminar.online_url if (seminar.online and with_link) else seminar.place
+    where = seminar.join_url if (seminar.online and with_link) else seminar.place
     details = markdown.plain_text(seminar.description)
     url = absolute_url("seminars.detail", seminar_uuid=seminar.uuid)
     lines = [

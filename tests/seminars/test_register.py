@@ -130,6 +130,9 @@ def test_confirmation_and_a_single_reminder(app, world, monkeypatch):
     reminders = _outbox()[3:]
     assert [json.loads(m.recipients) for m in reminders] == [["parent@example.kz"]]
     assert "https://meet.example.kz/abc" in reminders[0].body
+    [entry] = db.session.execute(select(AuditEntry).where(
+        AuditEntry.action == AuditAction.SEMINAR_REMINDERS_QUEUED.value)).scalars()
+    assert (entry.object_id, json.loads(entry.details), entry.actor_id) == (soon.uuid, {"reminded": 1}, None)
     result: Result = app.test_cli_runner().invoke(args=["seminars", "remind"])
     assert result.exit_code == 0 and "queued 0 reminder(s)" in result.output
     assert len(_outbox()) == 4

@@ -66,7 +66,15 @@ def test_seminar_texts_render_inert(client, world):
     db.session.execute(Seminar.__table__.update().where(Seminar.__table__.c.id == seminar.id).values(
         title=TITLE, description=DESCRIPTION, materials=MATERIALS, place='"><script>alert(6)</script>'))
     db.session.commit()
+    _check_pages(client, world, seminar)
+    # An online seminar whose stored link is not https shows no link at all.
+    db.session.execute(Seminar.__table__.update().where(Seminar.__table__.c.id == seminar.id).values(
+        online_url="javascript:alert(7)", place=""))
+    db.session.commit()
+    _check_pages(client.application.test_client(), world, seminar)
 
+
+def _check_pages(client, world, seminar) -> None:
     login(client, world.r1)
     page = client.get(f"/seminars/{seminar.uuid}").get_data(as_text=True)
     _inert(page)
