@@ -90,3 +90,36 @@ def test_schedule_register_attend_and_read_the_materials(open_context: Callable[
         "href", "https://example.kz/exam-stress.pdf")
     problems += check_page(parent, artifacts, "seminars-materials", "en")
     assert not problems, "axe:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_seminar_pages_in_kazakh_and_russian_fit_a_phone(open_context: Callable[..., Any], live_server: LiveServer,
+                                                         artifacts: Path, language: str) -> None:
+    live = live_server
+    pupil_uuid, _name = live.some_pupil()
+    organiser_account = live.create_account(Role.PSYCHOLOGIST, language=language)
+    with live.app.app_context():
+        from sqlalchemy import select
+
+        from app.auth.models import User
+        from tests.seminars.support import make_seminar
+
+        organiser = db.session.execute(select(User).where(User.username == organiser_account.username)).scalar_one()
+        school_id = organiser.assignments[0].school_id
+        seminar = make_seminar(organiser, where=("school", school_id), audience="both",
+                               title=f"Жасөспірімдегі күйзеліс белгілері {language}",
+                               online_url="https://meet.example.kz/a-very-long-meeting-room-name-1234567890")
+        seminar_uuid = seminar.uuid
+    page = open_context(**PHONE).new_page()
+    sign_in(page, live, organiser_account)
+    problems = []
+    for path, name in ((f"/seminars/{seminar_uuid}", "detail"), ("/seminars/organise/new", "form"),
+                       (f"/seminars/organise/{seminar_uuid}", "manage"), (f"/seminars/organise/{seminar_uuid}/cancel",
+                                                                          "cancel")):
+        page.goto(path)
+        problems += check_page(page, artifacts, f"seminars-{name}", language)
+    parent = open_context(**PHONE).new_page()
+    sign_in(parent, live, live.create_account(Role.PARENT, language=language, children=(pupil_uuid,)))
+    parent.goto("/seminars")
+    problems += check_page(parent, artifacts, "seminars-list", language)
+    assert not problems, "axe:\n" + "\n".join(problems)
