@@ -82,6 +82,9 @@ class BaseConfig:
     SENIM_HELP_WINDOW = timedelta(hours=1)
     SENIM_HELP_DEVICE_THRESHOLD = 3
     SENIM_HELP_IP_THRESHOLD = 30
+    #: Seminars (app.seminars): registrants are e-mailed a reminder this many hours before the start
+    #: (``flask seminars remind``, run from cron).
+    SENIM_SEMINAR_REMIND_BEFORE_HOURS = 24
 
     # --- passwords -------------------------------------------------------------
     #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.

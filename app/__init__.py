@@ -83,9 +83,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports.views import bp as reports_bp
     from app.roster.views import bp as roster_bp
     from app.screening.views import bp as screening_bp
+    from app.seminars.views import bp as seminars_bp
 
     for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp, classes_bp,
-                      consent_bp, screening_bp, roster_bp, monitoring_bp, help_bp):
+                      consent_bp, screening_bp, roster_bp, monitoring_bp, help_bp, seminars_bp):
         app.register_blueprint(blueprint)
 
 
@@ -95,6 +96,7 @@ def _register_cli(app: Flask) -> None:
     from app.roster.cli import roster_cli
     from app.screening.cli import instruments as instruments_cli
     from app.screening.workflow_cli import screening_cli
+    from app.seminars.cli import seminars_cli
 
-    for group in (audit_cli, keys_cli, demo_cli, mail_cli, instruments_cli, screening_cli, roster_cli):
+    for group in (audit_cli, keys_cli, demo_cli, mail_cli, instruments_cli, screening_cli, roster_cli, seminars_cli):
         app.cli.add_command(group)

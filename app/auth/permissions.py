@@ -78,6 +78,13 @@ class Permission(enum.StrEnum):
     MONITORING_EMERGENCY = "monitoring:case:emergency"
     #: Review emergency accesses (of one's own cases; the school administrator: all of the school's).
     MONITORING_EMERGENCY_REVIEW = "monitoring:case:emergency_review"
+    #: Seminars for parents and staff: see the upcoming ones one is in the audience of, register, get materials.
+    SEMINARS_ATTEND = "seminars:seminar:attend"
+    #: Schedule, change and cancel seminars of one's school (officers: of their district or region), see who
+    #: registered (adults' names only), mark attendance, add materials.
+    SEMINARS_MANAGE = "seminars:seminar:manage"
+    #: Seminar counts over one's school or area: numbers only, no names.
+    SEMINARS_STATS = "seminars:stats:read"
 
 
 P = Permission
@@ -88,6 +95,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ACCOUNT_SELF, P.ADMIN_SCHOOLS, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.AUDIT_READ,
         P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.HELP_DIRECTORY_MANAGE,
+        P.SEMINARS_STATS,
     }),
     # The school administrator sees a case only as a member of its team (the psychologist adds them), and the
     # registries of the school's pupils (the school's prevention council decides on the intra-school one), and
@@ -98,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_OVERDUE_COUNTS,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
         P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
+        P.SEMINARS_ATTEND, P.SEMINARS_MANAGE, P.SEMINARS_STATS,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -107,6 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
         P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
+        P.SEMINARS_ATTEND, P.SEMINARS_MANAGE,
     }),
     # The social pedagogue keeps the registries and works on cases as a team member.
     Role.SOCIAL_PEDAGOGUE: frozenset({
@@ -114,15 +124,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
-        P.MONITORING_EMERGENCY,
+        P.MONITORING_EMERGENCY, P.SEMINARS_ATTEND,
     }),
     Role.CLASS_TEACHER: frozenset({
-        P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ,
+        P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ, P.SEMINARS_ATTEND,
     }),
-    Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN, P.GUIDANCE_READ}),
+    Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN, P.GUIDANCE_READ, P.SEMINARS_ATTEND}),
     Role.PUPIL: frozenset({P.ACCOUNT_SELF, P.PUPIL_SELF}),
-    Role.DISTRICT_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE}),
-    Role.REGION_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE}),
+    # Officers organise seminars for their area (the registrant list names adults, never a pupil).
+    Role.DISTRICT_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE, P.SEMINARS_MANAGE, P.SEMINARS_STATS}),
+    Role.REGION_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE, P.SEMINARS_MANAGE, P.SEMINARS_STATS}),
 }
 
 #: Every permission of the monitoring module (case files and registries).
@@ -429,6 +440,95 @@ def get_registry_entry_or_404(user: User, entry_uuid: str,
         deny_404(user, permission=permission, object_type="registry_entry", object_id=entry_uuid, pupil_id=target,
                  school_of=select(RegistryEntry.school_id).where(RegistryEntry.uuid == entry_uuid))
     return found
+
+
+# --- seminars: the audience by role and place, organisers by area ----------------------------------------
+
+
+def _seminar_place(school_ids: Select) -> ColumnElement[bool]:
+    """SQL condition on ``Seminar``: held for one of ``school_ids``, or for the district or region of one."""
+    from app.seminars.models import Seminar
+
+    districts = select(School.district_id).where(School.id.in_(school_ids))
+    regions = select(District.region_id).where(District.id.in_(districts))
+    return or_(Seminar.school_id.in_(school_ids), Seminar.district_id.in_(districts), Seminar.region_id.in_(regions))
+
+
+def seminar_audience_scope(user: User) -> ColumnElement[bool]:
+    """SQL condition on ``Seminar``: ``user`` is in its audience (a parent: through an active child's school;
+    staff: through their school) and its place covers that school."""
+    from app.seminars.models import Audience, Seminar
+
+    conditions: list[ColumnElement[bool]] = []
+    for a in _assignments_with(user, P.SEMINARS_ATTEND):
+        role = Role(a.role)
+        if role is Role.PARENT:
+            schools = select(Pupil.school_id).where(Pupil.active.is_(True), _pupil_condition(user, a))
+            kind = Audience.PARENTS
+        else:
+            found = _school_ids_for(a)
+            if found is None:
+                continue
+            schools, kind = found, Audience.STAFF
+        conditions.append(and_(Seminar.audience.in_([kind.value, Audience.BOTH.value]), _seminar_place(schools)))
+    return or_(*conditions) if conditions else false()
+
+
+def seminar_area_scope(user: User, permission: Permission = P.SEMINARS_MANAGE) -> ColumnElement[bool]:
+    """SQL condition on ``Seminar``: held within the area where ``user`` holds ``permission`` (a school's staff:
+    the school's seminars; an officer: those of the district or region and of its schools)."""
+    from app.seminars.models import Seminar
+
+    conditions: list[ColumnElement[bool]] = []
+    for a in _assignments_with(user, permission):
+        scope = ROLE_SCOPE[Role(a.role)]
+        if scope is ScopeKind.GLOBAL:
+            return true()
+        if scope is ScopeKind.REGION:
+            districts = select(District.id).where(District.region_id == a.region_id)
+            conditions.append(or_(Seminar.region_id == a.region_id, Seminar.district_id.in_(districts),
+                                  Seminar.school_id.in_(select(School.id).where(School.district_id.in_(districts)))))
+        elif scope is ScopeKind.DISTRICT:
+            conditions.append(or_(Seminar.district_id == a.district_id, Seminar.school_id.in_(
+                select(School.id).where(School.district_id == a.district_id))))
+        elif scope is ScopeKind.SCHOOL:
+            conditions.append(Seminar.school_id == a.school_id)
+    return or_(*conditions) if conditions else false()
+
+
+def seminar_places(user: User) -> list[tuple[str, int]]:
+    """Where ``user`` may hold a seminar, as ("school" | "district" | "region", id): a school's staff their
+    school; an officer the district or region, or any district or school in it."""
+    from app.extensions import db
+
+    places: list[tuple[str, int]] = []
+    for a in _assignments_with(user, P.SEMINARS_MANAGE):
+        scope = ROLE_SCOPE[Role(a.role)]
+        if scope is ScopeKind.REGION and a.region_id is not None:
+            places.append(("region", a.region_id))
+            districts = db.session.execute(select(District.id).where(District.region_id == a.region_id)
+                                           .order_by(District.id)).scalars().all()
+            places += [("district", d) for d in districts]
+            places += [("school", s) for s in db.session.execute(select(School.id).where(
+                School.district_id.in_(districts)).order_by(School.id)).scalars()]
+        elif scope is ScopeKind.DISTRICT and a.district_id is not None:
+            places.append(("district", a.district_id))
+            places += [("school", s) for s in db.session.execute(select(School.id).where(
+                School.district_id == a.district_id).order_by(School.id)).scalars()]
+        elif scope is ScopeKind.SCHOOL and a.school_id is not None:
+            places.append(("school", a.school_id))
+    return list(dict.fromkeys(places))
+
+
+def get_seminar_or_404(user: User, seminar_uuid: str, permission: Permission) -> Any:
+    """The seminar if ``user`` may reach it with ``permission`` (attend: in its audience; manage: in their area);
+    otherwise audit (in the seminar's school's chain, if any) and 404, exactly like an unknown id."""
+    from app.seminars.models import Seminar
+
+    scope = seminar_audience_scope(user) if permission is P.SEMINARS_ATTEND else seminar_area_scope(user, permission)
+    return scoped_or_404(user, select(Seminar).where(Seminar.uuid == seminar_uuid, scope), permission=permission,
+                         object_type="seminar", object_id=seminar_uuid,
+                         school_of=select(Seminar.school_id).where(Seminar.uuid == seminar_uuid))
 
 
 # --- the route decorator ------------------------------------------------------------

@@ -119,6 +119,16 @@ class AuditAction(enum.StrEnum):
     HELP_REQUEST_THROTTLED = "help:request:throttled"
     HELP_SERVICE_CREATE = "help:service:create"
     HELP_SERVICE_UPDATE = "help:service:update"
+    #: Seminars for parents and staff: scheduled, changed, cancelled (registrants told), materials published,
+    #: attendance marked (details: counts), a registration made or cancelled, reminders queued by cron (count).
+    SEMINAR_CREATED = "seminars:seminar:create"
+    SEMINAR_UPDATED = "seminars:seminar:update"
+    SEMINAR_CANCELLED = "seminars:seminar:cancel"
+    SEMINAR_MATERIALS_SAVED = "seminars:seminar:materials"
+    SEMINAR_ATTENDANCE_MARKED = "seminars:seminar:attendance"
+    SEMINAR_REGISTERED = "seminars:registration:create"
+    SEMINAR_UNREGISTERED = "seminars:registration:cancel"
+    SEMINAR_REMINDERS_QUEUED = "seminars:registration:reminded"
     REAUTH = "auth:reauth"
     CONSENT_READ = "consent:record:read"
     LOCAL_INSTRUMENT_UPLOAD = "screening:local_instrument:upload"
