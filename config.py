@@ -82,6 +82,8 @@ class BaseConfig:
     SENIM_HELP_WINDOW = timedelta(hours=1)
     SENIM_HELP_DEVICE_THRESHOLD = 3
     SENIM_HELP_IP_THRESHOLD = 30
+    #: Where the quick-exit button of Street Law and "ask for help" leads: a neutral site (app/streetlaw).
+    SENIM_QUICK_EXIT_URL = "https://www.google.com/"
 
     # --- passwords -------------------------------------------------------------
     #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.
@@ -209,6 +211,7 @@ ENVIRONMENT_SETTINGS = {
     "SENIM_ENCRYPTION_KEYS": "SENIM_ENCRYPTION_KEYS",
     "SENIM_BLIND_INDEX_KEY": "SENIM_BLIND_INDEX_KEY",
     "SENIM_FRAME_ANCESTORS": "SENIM_FRAME_ANCESTORS",
+    "SENIM_QUICK_EXIT_URL": "SENIM_QUICK_EXIT_URL",
     "SENIM_SMTP_HOST": "SENIM_SMTP_HOST",
     "SENIM_MAIL_FROM": "SENIM_MAIL_FROM",
     "SENIM_BASE_URL": "SENIM_BASE_URL",

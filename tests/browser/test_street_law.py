@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from app.auth.roles import Role
 from tests.browser.checks import PHONE, check_page
-from tests.browser.pages import LiveServer, _demo_class, _demo_school, requires_chromium, sign_in
+from tests.browser.pages import LiveServer, _demo_class, _demo_school, inbox_card, requires_chromium
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
@@ -65,10 +64,7 @@ def test_street_law_offline_then_an_anonymous_request(open_context: Callable[...
     pupil.locator("main form button[type=submit]").tap()
     expect(pupil).to_have_url(re.compile(r"/help/sent"))
 
-    psychologist = open_context(**PHONE).new_page()
-    sign_in(psychologist, live, live.create_account(Role.PSYCHOLOGIST, language="en"))
-    psychologist.goto("/screening/alerts")
-    card = psychologist.locator(".alert-card", has_text="#street-law-offline")
+    card = inbox_card(open_context(**PHONE).new_page(), live, "#street-law-offline")
     expect(card).to_contain_text("Anonymous pupil")
     expect(card).to_contain_text("7А")
     assert not problems, "axe:\n" + "\n".join(problems)
@@ -78,12 +74,12 @@ def test_street_law_offline_then_an_anonymous_request(open_context: Callable[...
 def neutral_site(live_server: LiveServer) -> Iterator[str]:
     """The quick exit leads to this server's health check instead of a real neutral site (no request may leave
     127.0.0.1 in a browser test)."""
-    url = f"{live_server.url}/healthz"
+    url, before = f"{live_server.url}/healthz", live_server.app.config["SENIM_QUICK_EXIT_URL"]
     live_server.app.config["SENIM_QUICK_EXIT_URL"] = url
     try:
         yield url
     finally:
-        live_server.app.config.pop("SENIM_QUICK_EXIT_URL", None)
+        live_server.app.config["SENIM_QUICK_EXIT_URL"] = before
 
 
 def test_quick_exit_leaves_and_back_does_not_return(open_context: Callable[..., Any], neutral_site: str) -> None:

@@ -88,3 +88,10 @@ def test_the_pupils_page_and_the_footer_lead_to_street_law(client, world):
 def test_ask_for_help_has_the_quick_exit(client):
     body = client.get("/help/ask").get_data(as_text=True)
     assert "data-quick-exit" in body and "/static/js/quick-exit.js" in body
+
+
+def test_the_quick_exit_leads_to_the_configured_neutral_site(client, app):
+    body = client.get("/street-law/en/").get_data(as_text=True)
+    assert f'href="{app.config["SENIM_QUICK_EXIT_URL"]}"' in body and 'rel="noreferrer noopener"' in body
+    assert app.config["SENIM_QUICK_EXIT_URL"].startswith("https://")
+    assert 'aria-describedby="quick-exit-hint"' in body  # says what it does, and that Esc twice does it too
