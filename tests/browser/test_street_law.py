@@ -17,6 +17,15 @@ from tests.browser.pages import LiveServer, _demo_class, _demo_school, inbox_car
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
+#: The names of the browser's caches and the paths of everything in them.
+KEPT = """async () => {
+  const names = await caches.keys(), urls = [];
+  for (const name of names) {
+    for (const request of await (await caches.open(name)).keys()) { urls.push(new URL(request.url).pathname); }
+  }
+  return {names, urls};
+}"""
+
 
 def test_street_law_offline_then_an_anonymous_request(open_context: Callable[..., Any], live_server: LiveServer,
                                                       artifacts: Path) -> None:
@@ -63,6 +72,12 @@ def test_street_law_offline_then_an_anonymous_request(open_context: Callable[...
     pupil.locator('textarea[name="message"]').fill("Маған интернетте жазып қорқытады #street-law-offline")
     pupil.locator("main form button[type=submit]").tap()
     expect(pupil).to_have_url(re.compile(r"/help/sent"))
+
+    # The phone kept Street Law pages and static files, in one versioned cache, and nothing else.
+    kept = pupil.evaluate(KEPT)
+    assert len(kept["names"]) == 1 and kept["names"][0].startswith("senim-street-law-"), kept["names"]
+    assert "/street-law/kk/rights" in kept["urls"] and "/street-law/ru/offline" in kept["urls"]
+    assert all(url.startswith(("/street-law/", "/static/")) for url in kept["urls"]), kept["urls"]
 
     card = inbox_card(open_context(**PHONE).new_page(), live, "#street-law-offline")
     expect(card).to_contain_text("Anonymous pupil")

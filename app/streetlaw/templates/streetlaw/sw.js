@@ -39,6 +39,13 @@ self.addEventListener("activate", function (event) {
   );
 });
 
+/* Fetches only the pages not kept yet: every page view asks again, and a phone's data is not wasted. */
+function keepMissing(cache, urls) {
+  return Promise.all(urls.map(function (url) {
+    return cache.match(url).then(function (kept) { return kept || cache.add(url); });
+  }));
+}
+
 /* A page asks to keep its language: {type: "save-language", lang: "kk"}; the answer says whether it worked. */
 self.addEventListener("message", function (event) {
   var data = event.data || {};
@@ -46,7 +53,7 @@ self.addEventListener("message", function (event) {
   if (data.type !== "save-language" || !WORKER.pages[data.lang]) { return; }
   event.waitUntil(
     caches.open(WORKER.cache)
-      .then(function (cache) { return cache.addAll(WORKER.pages[data.lang]); })
+      .then(function (cache) { return keepMissing(cache, WORKER.pages[data.lang]); })
       .then(function () { if (port) { port.postMessage({saved: true, lang: data.lang}); } },
             function () { if (port) { port.postMessage({saved: false, lang: data.lang}); } })
   );
