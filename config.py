@@ -86,6 +86,9 @@ class BaseConfig:
     #: (``flask seminars remind``, run from cron).
     SENIM_SEMINAR_REMIND_BEFORE_HOURS = 24
 
+    #: Where the quick-exit button of Street Law and "ask for help" leads: a neutral site (app/streetlaw).
+    SENIM_QUICK_EXIT_URL = "https://www.google.com/"
+
     # --- passwords -------------------------------------------------------------
     #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.
     SENIM_ARGON2 = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
@@ -217,6 +220,7 @@ ENVIRONMENT_SETTINGS = {
     "SENIM_ENCRYPTION_KEYS": "SENIM_ENCRYPTION_KEYS",
     "SENIM_BLIND_INDEX_KEY": "SENIM_BLIND_INDEX_KEY",
     "SENIM_FRAME_ANCESTORS": "SENIM_FRAME_ANCESTORS",
+    "SENIM_QUICK_EXIT_URL": "SENIM_QUICK_EXIT_URL",
     "SENIM_SMTP_HOST": "SENIM_SMTP_HOST",
     "SENIM_MAIL_FROM": "SENIM_MAIL_FROM",
     "SENIM_BASE_URL": "SENIM_BASE_URL",

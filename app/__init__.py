@@ -84,9 +84,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.roster.views import bp as roster_bp
     from app.screening.views import bp as screening_bp
     from app.seminars.views import bp as seminars_bp
+    from app.streetlaw.views import bp as street_law_bp
 
     for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp, classes_bp,
-                      consent_bp, screening_bp, roster_bp, monitoring_bp, help_bp, seminars_bp):
+                      consent_bp, screening_bp, roster_bp, monitoring_bp, help_bp, seminars_bp, street_law_bp):
         app.register_blueprint(blueprint)
 
 

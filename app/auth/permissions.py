@@ -175,6 +175,9 @@ PUBLIC_ENDPOINTS = frozenset({
     "screening.finished", "screening.unavailable",
     # Help for pupils: the directory and "ask for help" (anonymous allowed; rate-limited, CSRF-protected).
     "help.directory", "help.ask", "help.sent",
+    # Street Law for pupils: the same public texts for everyone, their manifest and service worker.
+    "street_law.index", "street_law.home", "street_law.page", "street_law.offline", "street_law.manifest",
+    "street_law.service_worker",
 })
 
 

@@ -38,6 +38,8 @@ def _csp_for(ancestors: str) -> str:
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
+        "worker-src 'self'",  # Street Law's service worker (/street-law/sw.js)
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

@@ -257,3 +257,11 @@ def sign_in(page: Any, live: LiveServer, account: Account, *, language: str | No
         page.locator("#code").fill(live.totp_code(account))
         page.locator("main form button[type=submit]").click()
     expect(page.locator("h1")).to_contain_text(account.name)
+
+
+def inbox_card(page: Any, live: LiveServer, marker: str) -> Any:
+    """Sign a new psychologist of the demo school in on ``page`` (English) and return the inbox card whose text
+    has ``marker``: where a pupil's request for help lands."""
+    sign_in(page, live, live.create_account(Role.PSYCHOLOGIST, language="en"))
+    page.goto("/screening/alerts")
+    return page.locator(".alert-card", has_text=marker)

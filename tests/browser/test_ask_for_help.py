@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from app.auth.roles import Role
 from tests.browser.checks import PHONE, check_page
-from tests.browser.pages import LiveServer, _demo_class, _demo_school, requires_chromium, sign_in
+from tests.browser.pages import LiveServer, _demo_class, _demo_school, inbox_card, requires_chromium
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
@@ -38,10 +37,7 @@ def test_an_anonymous_request_reaches_the_psychologists_inbox(open_context: Call
     expect(pupil.locator('main a[href="tel:112"]')).to_be_visible()
     problems += check_page(pupil, artifacts, "help-sent", "en")
 
-    psychologist = open_context(**PHONE).new_page()
-    sign_in(psychologist, live, live.create_account(Role.PSYCHOLOGIST, language="en"))
-    psychologist.goto("/screening/alerts")
-    card = psychologist.locator(".alert-card", has_text="#browser-help")
+    card = inbox_card(open_context(**PHONE).new_page(), live, "#browser-help")
     expect(card).to_contain_text("Anonymous pupil")
     expect(card).to_contain_text("7А")
     expect(card).to_contain_text("Pupil request for help")

@@ -10,7 +10,7 @@ def test_the_pupils_page_leads_to_help(client, world):
     page = client.get("/me").get_data(as_text=True)
     assert 'href="/help/ask"' in page and 'href="/help"' in page
     assert "tel:150" in page and "tel:111" in page and "tel:112" in page
-    assert "street" not in page.lower()  # no Street Law link until it exists
+    assert 'href="/street-law/"' in page  # Street Law (app/streetlaw), also in the footer
 
 
 def test_the_pupils_page_lists_waiting_questionnaires(client, world):

@@ -39,6 +39,11 @@ REVIEWED_PUBLIC_ENDPOINTS = frozenset({
     # school's psychologist without an account (CSRF, rate-limited per browser and address, stores nothing that
     # identifies the sender) and the "sent" page shows help lines only.
     "help.directory", "help.ask", "help.sent",
+    # Street Law (app/streetlaw): public texts, identical for every viewer (no name, no form, national help lines
+    # only) because phones keep them offline; the manifest; the service worker, whose scope is /street-law/ and
+    # which keeps only those pages and static files (tests/streetlaw/test_offline.py).
+    "street_law.index", "street_law.home", "street_law.page", "street_law.offline", "street_law.manifest",
+    "street_law.service_worker",
 })
 
 #: Pupil routes that send an in-scope user on (302) when a precondition is missing, e.g. consent.
