@@ -1,5 +1,18 @@
-"""Load the repository's content files (``app/guidance/content/<slug>/``, format in CONTENT_FORMAT.md) as
-national, published articles.
+"""Load the repository's content files (``app/guidance/content/<slug>/``) as national, published articles.
+
+A folder holds ``meta.yaml`` (language-independent) and ``kk.md``, ``ru.md``, ``en.md`` (any may be missing)::
+
+    audience: [parents, teachers]     # any of parents, teachers, pupils
+    topic: signs-of-distress          # a Topic value (app.guidance.models)
+    distress: true                    # the page shows the help directory
+    order: 10                         # position in lists
+    sources:
+      - text: "World Health Organization. Mental health of adolescents. Fact sheet, 2024."
+        url: https://www.who.int/...
+    translation: {kk: written, ru: written, en: machine}   # written | reviewed | machine
+
+Each ``<lang>.md`` starts with front matter (``title``, ``summary`` between ``---`` lines), then the Markdown body
+(no raw HTML, no images: both are removed).
 
 Idempotent: a folder whose files did not change since the last import changes nothing; a changed folder
 becomes a new published version of its article (the history shows it as loaded from the content files). A
@@ -20,7 +33,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import utcnow
 from app.extensions import db
-from app.guidance.models import LANGUAGES, Article, Status, Translation
+from app.guidance.models import LANGUAGES, Article, Audience, Status, Topic, Translation
 from app.guidance.services import Draft, GuidanceError, _add_version, _touch, _version_fields
 
 #: Where the starter articles live.
@@ -103,10 +116,15 @@ def read_folder(folder: Path) -> tuple[Draft, str]:
         draft.titles[lang] = str(front.get("title") or "")
         draft.summaries[lang] = str(front.get("summary") or "")
         draft.bodies[lang] = body
+    # Plain English for the terminal (the service's own messages are translated for the web pages).
+    if draft.topic not in {t.value for t in Topic}:
+        raise ContentError(f"{folder.name}/meta.yaml: unknown topic '{draft.topic}'")
+    if not draft.audiences or not set(draft.audiences) <= {a.value for a in Audience}:
+        raise ContentError(f"{folder.name}/meta.yaml: audience must be some of parents, teachers, pupils")
     try:
         draft.validate()
-    except GuidanceError as error:
-        raise ContentError(f"{folder.name}: {error}") from None
+    except GuidanceError:
+        raise ContentError(f"{folder.name}: no language has both a title and a text") from None
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name] + b"\0")

@@ -146,7 +146,7 @@ def pupils_article(article_uuid: str) -> str:
 @require(P.GUIDANCE_READ)
 def old_list() -> Response:
     """The former parents' guidance list: now the library."""
-    return redirect(url_for("guidance.parents"), 301)
+    return redirect(url_for("guidance.parents"))
 
 
 @bp.route("/parents/guidance/<slug>")
@@ -156,8 +156,8 @@ def old_article(slug: str) -> Response:
     found = db.session.execute(select(Article.uuid).where(Article.slug == slug[:80],
                                                           Article.school_id.is_(None))).scalar()
     if found is None:
-        return redirect(url_for("guidance.parents"), 301)
-    return redirect(url_for("guidance.parents_article", article_uuid=found), 301)
+        return redirect(url_for("guidance.parents"))
+    return redirect(url_for("guidance.parents_article", article_uuid=found))
 
 
 # --- writing and reviewing ------------------------------------------------------------------------
