@@ -81,6 +81,7 @@ GROUPS: dict[str, tuple[Role, Callable[[Seeded], dict[str, Any]], list[tuple[str
     "teacher": (Role.CLASS_TEACHER, lambda s: {"class_label": "7А"}, [
         ("class-index", "classes.index", "/class/"),
         ("class-flags", "classes.flags", "/class/{class_id}/flags"),
+        ("guidance-staff", "guidance.staff", "/guidance/staff"),
     ]),
     "parent": (Role.PARENT, lambda s: {"children": (s.pupil, s.unconsented)}, [
         ("parent-children", "parents.children", "/parents/children"),
