@@ -162,3 +162,12 @@ def test_only_the_schools_psychologist_chooses_for_parents(world, client, who):
     article = published(world.psy1, world.psy2, school=world.s1)
     login(client, getattr(world, who))
     assert client.get(f"/guidance/recommend/{article.uuid}").status_code == (404 if who == "psy3" else 403)
+
+
+def test_topics_with_articles_are_links(world, client):
+    published(world.psy1, world.psy2, school=world.s1, topic="grief", titles={"ru": "Про утрату"})
+    login(client, world.r1)
+    _language(client, "en")
+    body = client.get("/guidance/parents").get_data(as_text=True)
+    assert "/guidance/parents?topic=grief" in body and "Grief and loss" in body
+    assert "topic=exam-stress" not in body

@@ -173,3 +173,24 @@ def test_a_parent_cannot_see_a_draft_or_an_article_in_review(world, client):
     assert client.get(f"/guidance/parents/{article.uuid}").status_code == 404
     assert "без паники" not in client.get("/guidance/parents?q=Экзамены").get_data(as_text=True)
     assert client.get(f"/guidance/manage/{article.uuid}").status_code == 403
+
+
+def test_each_step_writes_exactly_its_audit_entry(world):
+    article = services.create_article(actor=world.psy1, school=world.s1, data=draft())
+    services.save_version(actor=world.psy1, article=article, version=article.version, data=draft(position=5))
+    services.submit(actor=world.psy1, article=article, version=article.version)
+    services.send_back(actor=world.psy2, article=article, version=article.version)
+    services.submit(actor=world.psy1, article=article, version=article.version)
+    services.publish(actor=world.psy2, article=article, version=article.version)
+    services.archive(actor=world.psy1, article=article, version=article.version)
+    services.restore(actor=world.psy1, article=article, version=article.version)
+    entries = db.session.execute(select(AuditEntry).where(AuditEntry.object_id == article.uuid)
+                                 .order_by(AuditEntry.id)).scalars().all()
+    assert [(e.action, e.actor_id) for e in entries] == [
+        (AuditAction.GUIDANCE_CREATED.value, world.psy1.id), (AuditAction.GUIDANCE_EDITED.value, world.psy1.id),
+        (AuditAction.GUIDANCE_SUBMITTED.value, world.psy1.id), (AuditAction.GUIDANCE_RETURNED.value, world.psy2.id),
+        (AuditAction.GUIDANCE_SUBMITTED.value, world.psy1.id), (AuditAction.GUIDANCE_PUBLISHED.value, world.psy2.id),
+        (AuditAction.GUIDANCE_ARCHIVED.value, world.psy1.id), (AuditAction.GUIDANCE_RESTORED.value, world.psy1.id)]
+    assert {e.school_id for e in entries} == {world.s1.id}
+    with pytest.raises(services.GuidanceError):
+        services.publish(actor=world.psy2, article=article, version=article.version)  # a draft, not in review
