@@ -53,6 +53,18 @@ class Permission(enum.StrEnum):
     CONSENT_OWN = "consent:own:manage"
     #: Guidance articles for parents: general text, no pupil data, so not an identity permission.
     GUIDANCE_READ = "parents:guidance:read"
+    #: Guidance articles for teachers and school staff.
+    GUIDANCE_STAFF_READ = "guidance:staff:read"
+    #: Guidance articles for pupils (and the staff who point pupils to them).
+    GUIDANCE_PUPIL_READ = "guidance:pupils:read"
+    #: Write and edit guidance articles of one's school (drafts, new versions, submit for review, archive).
+    GUIDANCE_WRITE = "guidance:article:write"
+    #: Publish (or send back) an article of one's school that someone else wrote.
+    GUIDANCE_REVIEW = "guidance:article:review"
+    #: Write and review national articles (no school): with GUIDANCE_WRITE / GUIDANCE_REVIEW.
+    GUIDANCE_NATIONAL = "guidance:national:manage"
+    #: Choose a published article for the parents of a pupil or a class of one's school.
+    GUIDANCE_RECOMMEND = "guidance:article:recommend"
     #: Keep the help directory (150, 111, 112 and regional services): public information, admins only.
     HELP_DIRECTORY_MANAGE = "help:directory:manage"
     #: Bring a school's roster in from a file (classes, pupils, parents) and download it: identity data of the
@@ -96,6 +108,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.HELP_DIRECTORY_MANAGE,
         P.SEMINARS_STATS,
+        P.GUIDANCE_STAFF_READ, P.GUIDANCE_PUPIL_READ, P.GUIDANCE_WRITE, P.GUIDANCE_REVIEW, P.GUIDANCE_NATIONAL,
     }),
     # The school administrator sees a case only as a member of its team (the psychologist adds them), and the
     # registries of the school's pupils (the school's prevention council decides on the intra-school one), and
@@ -106,7 +119,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_OVERDUE_COUNTS,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
         P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
-        P.SEMINARS_ATTEND, P.SEMINARS_MANAGE, P.SEMINARS_STATS,
+        P.SEMINARS_ATTEND, P.SEMINARS_MANAGE, P.SEMINARS_STATS, P.GUIDANCE_STAFF_READ, P.GUIDANCE_PUPIL_READ,
     }),
     Role.PSYCHOLOGIST: frozenset({
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
@@ -117,6 +130,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
         P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
         P.SEMINARS_ATTEND, P.SEMINARS_MANAGE,
+        P.GUIDANCE_STAFF_READ, P.GUIDANCE_PUPIL_READ, P.GUIDANCE_WRITE, P.GUIDANCE_REVIEW, P.GUIDANCE_RECOMMEND,
     }),
     # The social pedagogue keeps the registries and works on cases as a team member.
     Role.SOCIAL_PEDAGOGUE: frozenset({
@@ -124,13 +138,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCREENING_INSTRUMENTS, P.GUIDANCE_READ,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
-        P.MONITORING_EMERGENCY, P.SEMINARS_ATTEND,
+        P.MONITORING_EMERGENCY, P.SEMINARS_ATTEND, P.GUIDANCE_STAFF_READ, P.GUIDANCE_PUPIL_READ,
     }),
     Role.CLASS_TEACHER: frozenset({
-        P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ, P.SEMINARS_ATTEND,
+        P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ, P.GUIDANCE_STAFF_READ, P.GUIDANCE_PUPIL_READ,
+        P.SEMINARS_ATTEND,
     }),
     Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN, P.GUIDANCE_READ, P.SEMINARS_ATTEND}),
-    Role.PUPIL: frozenset({P.ACCOUNT_SELF, P.PUPIL_SELF}),
+    Role.PUPIL: frozenset({P.ACCOUNT_SELF, P.PUPIL_SELF, P.GUIDANCE_PUPIL_READ}),
     # Officers organise seminars for their area (the registrant list names adults, never a pupil).
     Role.DISTRICT_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE, P.SEMINARS_MANAGE, P.SEMINARS_STATS}),
     Role.REGION_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE, P.SEMINARS_MANAGE, P.SEMINARS_STATS}),
@@ -148,6 +163,7 @@ MONITORING_PERMISSIONS = frozenset({
 IDENTITY_PERMISSIONS = frozenset({
     P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.CLASS_FLAGS, P.PARENT_CHILD,
     P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.ROSTER_IMPORT,
+    P.GUIDANCE_RECOMMEND,  # lists the school's pupils by name to choose whose parents get an article
     *MONITORING_PERMISSIONS,
 })
 
@@ -418,6 +434,89 @@ def get_emergency_grant_or_404(user: User, grant_uuid: str) -> Any:
         deny_404(user, permission=P.MONITORING_EMERGENCY_REVIEW, object_type="emergency_access",
                  object_id=grant_uuid, pupil_id=target,
                  school_of=select(CaseAccessGrant.school_id).where(CaseAccessGrant.uuid == grant_uuid))
+    return found
+
+
+# --- guidance articles: readers by audience and school, writers and reviewers by role and school ------------
+
+#: Which readers' permission opens which audience's articles.
+GUIDANCE_AUDIENCE_PERMISSION = {"parents": P.GUIDANCE_READ, "teachers": P.GUIDANCE_STAFF_READ,
+                                "pupils": P.GUIDANCE_PUPIL_READ}
+
+
+def guidance_audiences(user: User) -> list[str]:
+    """The audiences (parents, teachers, pupils) whose articles ``user`` may read."""
+    held = user_permissions(user)
+    return [audience for audience, permission in GUIDANCE_AUDIENCE_PERMISSION.items() if permission in held]
+
+
+def guidance_edit_scope(user: User, permission: Permission = P.GUIDANCE_WRITE) -> ColumnElement[bool]:
+    """SQL condition on ``Article``: articles of the schools where ``user`` holds ``permission`` in a school
+    role (psychologists), and national articles for holders of GUIDANCE_NATIONAL too."""
+    from app.guidance.models import Article
+
+    conditions: list[ColumnElement[bool]] = []
+    schools = [a.school_id for a in _assignments_with(user, permission)
+               if ROLE_SCOPE[Role(a.role)] is ScopeKind.SCHOOL and a.school_id is not None]
+    if schools:
+        conditions.append(Article.school_id.in_(schools))
+    if _assignments_with(user, permission) and has_permission(user, P.GUIDANCE_NATIONAL):
+        conditions.append(Article.school_id.is_(None))
+    return or_(*conditions) if conditions else false()
+
+
+def guidance_edit_schools(user: User, permission: Permission = P.GUIDANCE_WRITE) -> list[int]:
+    """Schools whose articles ``user`` may write (or review) with ``permission``."""
+    return sorted({a.school_id for a in _assignments_with(user, permission)
+                   if ROLE_SCOPE[Role(a.role)] is ScopeKind.SCHOOL and a.school_id is not None})
+
+
+def visible_articles_to_edit(user: User, permission: Permission = P.GUIDANCE_WRITE) -> Select:
+    """Guidance articles (any status) ``user`` may edit, or review with GUIDANCE_REVIEW."""
+    from app.guidance.models import Article
+
+    return select(Article).where(guidance_edit_scope(user, permission))
+
+
+def get_article_to_edit_or_404(user: User, article_uuid: str, permission: Permission = P.GUIDANCE_WRITE) -> Any:
+    """An article ``user`` may edit (or review); otherwise audit (in the article's school) and 404."""
+    from app.guidance.models import Article
+
+    return scoped_or_404(user, visible_articles_to_edit(user, permission).where(Article.uuid == article_uuid),
+                         permission=permission, object_type="guidance_article", object_id=article_uuid,
+                         school_of=select(Article.school_id).where(Article.uuid == article_uuid))
+
+
+def visible_published_articles(user: User, audience: str) -> Select:
+    """(Article, published ArticleVersion) rows ``user`` may read for ``audience``: published, not archived,
+    national or of a school the reader belongs to (a parent: the children's schools), for that audience."""
+    from app.guidance.models import Article, ArticleVersion, Status
+
+    permission = GUIDANCE_AUDIENCE_PERMISSION.get(audience)
+    if permission is None or not has_permission(user, permission):
+        return select(Article, ArticleVersion).where(false())
+    schools = select(School.id).where(school_scope(user, permission))
+    audience_column = {"parents": ArticleVersion.for_parents, "teachers": ArticleVersion.for_teachers,
+                       "pupils": ArticleVersion.for_pupils}[audience]
+    return (select(Article, ArticleVersion)
+            .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
+                                       ArticleVersion.number == Article.published_number))
+            .where(Article.status != Status.ARCHIVED.value, audience_column.is_(True),
+                   or_(Article.school_id.is_(None), Article.school_id.in_(schools))))
+
+
+def get_published_article_or_404(user: User, article_uuid: str, audience: str) -> Any:
+    """(Article, published version) if ``user`` may read it for ``audience``; otherwise audit and 404 (a draft,
+    an archived article or another school's answers exactly like an unknown id)."""
+    from app.extensions import db
+    from app.guidance.models import Article
+
+    found = db.session.execute(
+        visible_published_articles(user, audience).where(Article.uuid == article_uuid)).first()
+    if found is None:
+        deny_404(user, permission=GUIDANCE_AUDIENCE_PERMISSION.get(audience, P.GUIDANCE_READ),
+                 object_type="guidance_article", object_id=article_uuid,
+                 school_of=select(Article.school_id).where(Article.uuid == article_uuid))
     return found
 
 

@@ -202,6 +202,17 @@ class AuditAction(enum.StrEnum):
     CASE_EMERGENCY_QUEUE_READ = "monitoring:case:emergency_queue"
     CASE_ATTACHMENT_ADDED = "monitoring:case:attachment_added"
     CASE_ATTACHMENT_DOWNLOADED = "monitoring:case:attachment_download"
+    GUIDANCE_CREATED = "guidance:article:create"
+    #: A new version of a guidance article was saved (every edit is a version).
+    GUIDANCE_EDITED = "guidance:article:edit"
+    GUIDANCE_SUBMITTED = "guidance:article:submit"
+    GUIDANCE_PUBLISHED = "guidance:article:publish"
+    GUIDANCE_RETURNED = "guidance:article:return"
+    GUIDANCE_ARCHIVED = "guidance:article:archive"
+    GUIDANCE_RESTORED = "guidance:article:restore"
+    #: Content files of the repository loaded as national articles (``flask guidance import-content``).
+    GUIDANCE_IMPORTED = "guidance:content:import"
+    GUIDANCE_RECOMMENDED = "guidance:article:recommend"
 
 
 class AuditEntry(Model):

@@ -141,6 +141,15 @@ AUDIT_ACTION_LABELS: dict[A, LazyString] = {
     A.PASSWORD_RESET_REQUESTED: _l("New password requested"),
     A.PASSWORD_RESET_COMPLETED: _l("New password chosen with an e-mailed link"),
     A.PASSWORD_RESET_REFUSED: _l("New password request refused"),
+    A.GUIDANCE_CREATED: _l("Guidance article started"),
+    A.GUIDANCE_EDITED: _l("Guidance article edited (new version)"),
+    A.GUIDANCE_SUBMITTED: _l("Guidance article sent for review"),
+    A.GUIDANCE_PUBLISHED: _l("Guidance article published"),
+    A.GUIDANCE_RETURNED: _l("Guidance article sent back to its author"),
+    A.GUIDANCE_ARCHIVED: _l("Guidance article archived"),
+    A.GUIDANCE_RESTORED: _l("Guidance article taken out of the archive"),
+    A.GUIDANCE_IMPORTED: _l("Guidance articles loaded from content files"),
+    A.GUIDANCE_RECOMMENDED: _l("Guidance article chosen for parents"),
 }
 
 

@@ -137,6 +137,8 @@ def demo_create(reset: bool) -> None:
         click.echo("Demo data already exists (use --reset to recreate it).")
     else:
         demo.create(reset=reset)
+    for step in demo.AFTER_CREATE.values():
+        click.echo(step())
     click.echo(demo.credentials_text())
 
 

@@ -7,6 +7,7 @@ the demo TOTP secrets are fixed so that a newcomer's authenticator keeps working
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
@@ -62,6 +63,16 @@ def is_demo_sign_in(user: User | None, password: str) -> bool:
     if user.pupil is not None:
         schools.append(user.pupil.school)
     return any(school.kundelik_id in DEMO_SCHOOL_IDS for school in schools)
+
+
+#: What feature packages add after the demo data is created (name -> function returning a line to print), e.g.
+#: the guidance library's starter articles. Registered by the packages, so the core names none of them.
+AFTER_CREATE: dict[str, Callable[[], str]] = {}
+
+
+def register_after_create(name: str, step: Callable[[], str]) -> None:
+    """Run ``step`` after ``flask demo create`` (once per name)."""
+    AFTER_CREATE[name] = step
 
 
 def exists() -> bool:

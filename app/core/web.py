@@ -25,6 +25,7 @@ NAVIGATION: list[tuple[str, Any, Permission]] = [
     ("classes.index", _l("My class"), Permission.CLASS_FLAGS),
     ("parents.children", _l("My children"), Permission.PARENT_CHILD),
     ("pupils.my_page", _l("My page"), Permission.PUPIL_SELF),
+    ("guidance.library", _l("Guidance"), Permission.GUIDANCE_READ),
     ("screening.campaign_list", _l("Screening campaigns"), Permission.SCREENING_CAMPAIGNS),
     ("screening.class_overview_list", _l("Class overview"), Permission.SCREENING_RESULTS),
     ("screening.alert_inbox", _l("Alerts"), Permission.SCREENING_ALERTS),

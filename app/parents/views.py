@@ -1,12 +1,15 @@
-"""Parents' pages: my children, a child's page (school, psychologist, rights) and guidance articles."""
+"""Parents' pages: my children, a child's page (school, psychologist, rights, articles chosen for them).
+
+Guidance articles live in the guidance library (app/guidance), which also answers the old /parents/guidance URLs.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app.auth.permissions import Permission, get_pupil_or_404, has_permission, require
-from app.parents import guidance, services
+from app.parents import services
 
 bp = Blueprint("parents", __name__, url_prefix="/parents", template_folder="templates")
 
@@ -23,20 +26,4 @@ def child(pupil_uuid: str) -> str:
     pupil = get_pupil_or_404(current_user, pupil_uuid, Permission.PARENT_CHILD)
     summary = services.read_child(actor=current_user, pupil=pupil)
     can_consent = has_permission(current_user, Permission.CONSENT_OWN)
-    return render_template("parents/child.html", child=summary, articles=guidance.ARTICLES,
-                           can_consent=can_consent)
-
-
-@bp.route("/guidance")
-@require(Permission.GUIDANCE_READ)
-def guidance_list() -> str:
-    return render_template("parents/guidance_list.html", articles=guidance.ARTICLES)
-
-
-@bp.route("/guidance/<slug>")
-@require(Permission.GUIDANCE_READ)
-def guidance_detail(slug: str) -> str:
-    article = guidance.get_article(slug)
-    if article is None:
-        abort(404)
-    return render_template("parents/guidance_detail.html", article=article, articles=guidance.ARTICLES)
+    return render_template("parents/child.html", child=summary, can_consent=can_consent)

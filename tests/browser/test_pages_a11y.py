@@ -81,13 +81,13 @@ GROUPS: dict[str, tuple[Role, Callable[[Seeded], dict[str, Any]], list[tuple[str
     "teacher": (Role.CLASS_TEACHER, lambda s: {"class_label": "7А"}, [
         ("class-index", "classes.index", "/class/"),
         ("class-flags", "classes.flags", "/class/{class_id}/flags"),
+        ("guidance-staff", "guidance.staff", "/guidance/staff"),
     ]),
     "parent": (Role.PARENT, lambda s: {"children": (s.pupil, s.unconsented)}, [
         ("parent-children", "parents.children", "/parents/children"),
         ("parent-child", "parents.child", "/parents/child/{pupil}"),
         ("parent-consent", "consent.parent_consent", "/consent/my-children/{unconsented}"),
-        ("guidance", "parents.guidance_list", "/parents/guidance"),
-        ("guidance-article", "parents.guidance_detail", "/parents/guidance/talking-about-feelings"),
+        ("guidance", "guidance.parents", "/guidance/parents"),
         ("help-directory", "help.directory", "/help"),
         ("help-ask", "help.ask", "/help/ask"),
         ("help-ask-school", "help.ask", "/help/ask?school=1"),
