@@ -82,6 +82,9 @@ class BaseConfig:
     SENIM_HELP_WINDOW = timedelta(hours=1)
     SENIM_HELP_DEVICE_THRESHOLD = 3
     SENIM_HELP_IP_THRESHOLD = 30
+    #: Parents' requests for a meeting (app.parents.meetings): at most this many per parent within the window.
+    SENIM_MEETING_WINDOW = timedelta(hours=24)
+    SENIM_MEETING_THRESHOLD = 3
 
     # --- passwords -------------------------------------------------------------
     #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.
