@@ -65,7 +65,7 @@ def test_paper_consent_and_a_withdrawal_recorded_by_the_school(app, world, engli
     consent.record_paper_consent(actor=world.psy1, pupil=world.p1, signed_on=consent.today_local())
     parent = signed_in(app, world.r1)
     body = parent.get(f"/parents/child/{world.p1.uuid}").get_data(as_text=True)
-    assert "on a signed paper form, recorded by the school" in body
+    assert "Given on paper on" in body
     consent.withdraw_consent(actor=world.soc1, pupil=world.p1)
     assert db.session.execute(select(Consent.withdrawn_method)).scalar_one() == "paper"
     body = parent.get(f"/parents/child/{world.p1.uuid}").get_data(as_text=True)
