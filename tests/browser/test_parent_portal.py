@@ -105,4 +105,12 @@ def test_a_parent_withdraws_consent_and_the_campaign_page_shows_it(open_context:
     staff.get_by_role("button", name="Save the draft").tap()
     expect(staff.locator("main")).to_contain_text("Draft: parents do not see it")
     problems += check_page(staff, artifacts, "parent-summaries", "en")
+
+    # Kazakh, whose words are the longest: the parent's pages still fit a phone.
+    kazakh = open_context(**PHONE).new_page()
+    sign_in(kazakh, live, live.create_account(Role.PARENT, language="kk", children=(pupil_uuid,)))
+    for name, path in (("parent-home", "/parents/children"), ("parent-child", f"/parents/child/{pupil_uuid}"),
+                       ("parent-meeting-new", f"/parents/meetings/new?child={pupil_uuid}")):
+        kazakh.goto(path)
+        problems += check_page(kazakh, artifacts, name, "kk")
     assert not problems, "axe:\n" + "\n".join(problems)

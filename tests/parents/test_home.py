@@ -81,3 +81,10 @@ def test_a_parent_of_another_school_sees_only_their_child(app, world, english):
     assert world.p3.uuid in body and world.p1.uuid not in body and "Autumn wellbeing 7A" not in body
     assert client.get(f"/parents/child/{world.p1.uuid}").status_code == 404
     assert client.get(f"/consent/my-children/{world.p1.uuid}").status_code == 404
+
+
+def test_the_staff_consent_page_shows_how_a_withdrawal_came(app, world, english):
+    consent.give_online_consent(actor=world.r1, pupil=world.p1)
+    consent.withdraw_consent(actor=world.r1, pupil=world.p1, as_parent=True)
+    body = signed_in(app, world.psy1).get(f"/consent/pupils/{world.p1.uuid}").get_data(as_text=True)
+    assert "(online)" in body
