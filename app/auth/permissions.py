@@ -456,19 +456,26 @@ def visible_meetings(user: User, permission: Permission) -> Select:
     return select(MeetingRequest).where(condition)
 
 
+def _pupil_record_or_404(user: User, query: Select, model: Any, object_uuid: str, *, permission: Permission,
+                         object_type: str) -> Any:
+    """The row of a scoped ``query`` over ``model`` (a record of one pupil, with ``uuid``, ``pupil_id`` and
+    ``school_id``) with this public id; otherwise audit (tied to its pupil, in its school's chain) and 404."""
+    from app.extensions import db
+
+    found = db.session.execute(query.where(model.uuid == object_uuid)).scalar_one_or_none()
+    if found is None:
+        target = db.session.execute(select(model.pupil_id).where(model.uuid == object_uuid)).scalar()
+        deny_404(user, permission=permission, object_type=object_type, object_id=object_uuid, pupil_id=target,
+                 school_of=select(model.school_id).where(model.uuid == object_uuid))
+    return found
+
+
 def get_meeting_or_404(user: User, meeting_uuid: str, permission: Permission) -> Any:
     """A meeting request ``user`` may reach (see :func:`visible_meetings`); otherwise audit and 404."""
-    from app.extensions import db
     from app.parents.models import MeetingRequest
 
-    found = db.session.execute(
-        visible_meetings(user, permission).where(MeetingRequest.uuid == meeting_uuid)).scalar_one_or_none()
-    if found is None:
-        target = db.session.execute(
-            select(MeetingRequest.pupil_id).where(MeetingRequest.uuid == meeting_uuid)).scalar()
-        deny_404(user, permission=permission, object_type="parent_meeting", object_id=meeting_uuid,
-                 pupil_id=target, school_of=select(MeetingRequest.school_id).where(MeetingRequest.uuid == meeting_uuid))
-    return found
+    return _pupil_record_or_404(user, visible_meetings(user, permission), MeetingRequest, meeting_uuid,
+                                permission=permission, object_type="parent_meeting")
 
 
 def visible_summaries(user: User, permission: Permission) -> Select:
@@ -486,17 +493,10 @@ def visible_summaries(user: User, permission: Permission) -> Select:
 
 def get_summary_or_404(user: User, summary_uuid: str, permission: Permission) -> Any:
     """A summary ``user`` may reach (see :func:`visible_summaries`); otherwise audit and 404."""
-    from app.extensions import db
     from app.parents.models import ParentSummary
 
-    found = db.session.execute(
-        visible_summaries(user, permission).where(ParentSummary.uuid == summary_uuid)).scalar_one_or_none()
-    if found is None:
-        target = db.session.execute(
-            select(ParentSummary.pupil_id).where(ParentSummary.uuid == summary_uuid)).scalar()
-        deny_404(user, permission=permission, object_type="parent_summary", object_id=summary_uuid,
-                 pupil_id=target, school_of=select(ParentSummary.school_id).where(ParentSummary.uuid == summary_uuid))
-    return found
+    return _pupil_record_or_404(user, visible_summaries(user, permission), ParentSummary, summary_uuid,
+                                permission=permission, object_type="parent_summary")
 
 
 # --- the route decorator ------------------------------------------------------------
