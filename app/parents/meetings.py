@@ -7,6 +7,7 @@ Requests are limited per parent (``SENIM_MEETING_THRESHOLD`` within ``SENIM_MEET
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from app.auth.models import User
-from app.auth.permissions import Permission, visible_meetings
+from app.auth.permissions import Permission, case_school_ids, visible_meetings
 from app.core import audit, mail
 from app.core.audit import AuditAction, Outcome
 from app.core.i18n import format_short_datetime
@@ -203,7 +204,7 @@ def school_requests(*, actor: User) -> list[MeetingRow]:
                        pupil_name=m.pupil.short_name, class_label=m.pupil.school_class.label if m.pupil.school_class
                        else None, parent_name=m.parent.display_name)
             for m in [*(m for m in meetings if m.is_open), *closed]]
-    schools = sorted({m.school_id for m in meetings})
+    schools = case_school_ids(actor, Permission.PARENT_MEETING_MANAGE)
     audit.record_read(actor, AuditAction.MEETING_LIST_READ, school_id=schools[0] if len(schools) == 1 else None,
                       details={"count": len(rows)})
     return rows
@@ -248,7 +249,7 @@ def _cancelled_message(url: str) -> tuple[str, str]:
             + "\n")
 
 
-def _tell_psychologists(meeting: MeetingRequest, compose) -> int:  # type: ignore[no-untyped-def]
+def _tell_psychologists(meeting: MeetingRequest, compose: Callable[[str], tuple[str, str]]) -> int:
     """Queue the mail to the school's psychologists, one message per language, in this transaction."""
     from app.screening.notify import psychologist_recipients
 

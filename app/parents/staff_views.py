@@ -3,7 +3,7 @@ and summaries for a pupil's parents (write, release, take back)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, url_for
@@ -20,9 +20,11 @@ from app.auth.permissions import (
     has_permission,
     require,
 )
+from app.core.models import Pupil
 from app.core.web import NavCount, register_nav_counts
 from app.parents import meetings, summaries
 from app.parents.forms import DeclineForm, EmptyForm, ReleaseForm, ScheduleForm, SummaryForm
+from app.parents.models import MeetingRequest
 from app.parents.views import bp
 
 M = Permission.PARENT_MEETING_MANAGE
@@ -47,7 +49,7 @@ def meeting_list() -> str:
     return render_template("parents/meeting_list.html", rows=meetings.school_requests(actor=current_user))
 
 
-def _render_meeting(meeting, schedule_form: ScheduleForm, decline_form: DeclineForm,  # type: ignore[no-untyped-def]
+def _render_meeting(meeting: MeetingRequest, schedule_form: ScheduleForm, decline_form: DeclineForm,
                     status: int = 200) -> tuple[str, int]:
     view = meetings.read_request(actor=current_user, meeting=meeting)
     return render_template("parents/meeting_detail.html", meeting=view, schedule_form=schedule_form,
@@ -61,7 +63,7 @@ def meeting_detail(meeting_uuid: str) -> tuple[str, int]:
     return _render_meeting(meeting, ScheduleForm(prefix="schedule"), DeclineForm(prefix="decline"))
 
 
-def _local(day, at) -> datetime:  # type: ignore[no-untyped-def]
+def _local(day: date, at: time) -> datetime:
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return datetime.combine(day, at, tzinfo=zone)
 
@@ -113,7 +115,7 @@ def _release_form(summary_uuid: str) -> ReleaseForm:
     return ReleaseForm(prefix=f"release-{summary_uuid}")
 
 
-def _render_summaries(pupil, form: SummaryForm, status: int = 200) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def _render_summaries(pupil: Pupil, form: SummaryForm, status: int = 200) -> tuple[str, int]:
     rows = summaries.for_psychologist(actor=current_user, pupil=pupil)
     return render_template("parents/summaries.html", pupil=pupil, form=form, withdraw_form=EmptyForm(),
                            release_forms={s.uuid: _release_form(s.uuid) for s in rows if s.released_at is None},

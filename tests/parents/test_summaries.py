@@ -177,3 +177,9 @@ def test_an_unknown_summary_is_an_audited_404(app, world):
     random_id = str(uuid.uuid4())
     assert psychologist.get(f"/parents/summaries/{random_id}/edit").status_code == 404
     assert entries(AuditAction.ACCESS_DENIED, object_id=random_id)
+
+
+def test_the_pupil_card_links_to_the_summaries_for_the_psychologist_only(app, world, english):
+    link = f"/parents/pupils/{world.p1.uuid}/summaries"
+    assert link in signed_in(app, world.psy1).get(f"/pupils/{world.p1.uuid}").get_data(as_text=True)
+    assert link not in signed_in(app, world.soc1).get(f"/pupils/{world.p1.uuid}").get_data(as_text=True)
