@@ -88,3 +88,13 @@ def test_the_staff_consent_page_shows_how_a_withdrawal_came(app, world, english)
     consent.withdraw_consent(actor=world.r1, pupil=world.p1, as_parent=True)
     body = signed_in(app, world.psy1).get(f"/consent/pupils/{world.p1.uuid}").get_data(as_text=True)
     assert "(online)" in body
+
+
+def test_a_withdrawal_recorded_before_the_way_was_kept_shows_its_date_only(app, world, english):
+    consent.give_online_consent(actor=world.r1, pupil=world.p1)
+    consent.withdraw_consent(actor=world.r1, pupil=world.p1, as_parent=True)
+    record = db.session.execute(select(Consent)).scalar_one()
+    record.withdrawn_method = None  # as rows withdrawn before migration 0020
+    db.session.commit()
+    body = signed_in(app, world.r1).get(f"/parents/child/{world.p1.uuid}").get_data(as_text=True)
+    assert "Consent withdrawn" in body and "Withdrawn on" in body and "(—)" not in body and "(online)" not in body
