@@ -10,11 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
 from app.auth.models import User
 from app.auth.permissions import Permission, visible_summaries
-from app.core import audit
+from app.core import audit, mail
 from app.core.audit import AuditAction
-from app.core.models import Pupil, utcnow
+from app.core.links import absolute_url
+from app.core.models import Pupil, PupilGuardian, utcnow
 from app.extensions import db
 from app.parents.models import ParentSummary
 
@@ -51,10 +56,11 @@ def save(*, actor: User, pupil: Pupil, summary: ParentSummary | None, body: str)
 
 
 def release(*, actor: User, summary: ParentSummary) -> None:
-    """Let the pupil's parents read the summary from now on. Audited."""
+    """Let the pupil's parents read the summary from now on; they are e-mailed (no text in the mail). Audited."""
     if summary.released:
         raise SummaryError("already released")
     summary.released_at, summary.released_by_id = utcnow(), actor.id
+    _tell_parents(summary)
     audit.record(actor, AuditAction.SUMMARY_RELEASED, school_id=summary.school_id, pupil_id=summary.pupil_id,
                  object_type="parent_summary", object_id=summary.uuid)
     db.session.commit()
@@ -69,6 +75,29 @@ def withdraw(*, actor: User, summary: ParentSummary) -> None:
     audit.record(actor, AuditAction.SUMMARY_WITHDRAWN, school_id=summary.school_id, pupil_id=summary.pupil_id,
                  object_type="parent_summary", object_id=summary.uuid)
     db.session.commit()
+
+
+def _tell_parents(summary: ParentSummary) -> int:
+    """Queue one mail per language to the pupil's parents with an address: there is something to read (a link,
+    never the text), in this transaction."""
+    if not mail.configured():
+        return 0
+    pupil = summary.pupil
+    parents = db.session.execute(select(User).join(PupilGuardian, PupilGuardian.user_id == User.id).where(
+        PupilGuardian.pupil_id == pupil.id, User.active.is_(True), User.email.is_not(None), User.email != "")
+    ).scalars()
+    by_language: dict[str, list[str]] = {}
+    for parent in parents:
+        language = parent.preferred_language or pupil.school.default_language or "ru"
+        by_language.setdefault(language, []).append(str(parent.email))
+    url = absolute_url("parents.child", pupil_uuid=pupil.uuid)
+    for language, emails in sorted(by_language.items()):
+        with force_locale(language):
+            subject = _("Senim: the school psychologist wrote to you")
+            body = _("The school psychologist wrote a short summary for you. Open Senim to read it: %(url)s",
+                     url=url) + "\n"
+        mail.queue(recipients=emails, subject=subject, body=body, language=language)
+    return len(by_language)
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,23 @@ def test_the_pupil_card_links_to_the_summaries_for_the_psychologist_only(app, wo
     link = f"/parents/pupils/{world.p1.uuid}/summaries"
     assert link in signed_in(app, world.psy1).get(f"/pupils/{world.p1.uuid}").get_data(as_text=True)
     assert link not in signed_in(app, world.soc1).get(f"/pupils/{world.p1.uuid}").get_data(as_text=True)
+
+
+def test_releasing_emails_the_parents_a_link_without_the_text(app, world, english, monkeypatch):
+    import json
+
+    from app.core.mail import OutboxMessage
+
+    monkeypatch.setitem(app.config, "SENIM_SMTP_HOST", "mail.invalid")
+    world.r1.email = "mother@example.kz"
+    other = make_user(Role.PARENT, username="parent-p2", children=(world.p2,))
+    other.email = "other@example.kz"
+    db.session.commit()
+    psychologist = signed_in(app, world.psy1)
+    _write(psychologist, world.p1)
+    assert db.session.execute(text("SELECT count(*) FROM mail_outbox")).scalar_one() == 0  # a draft: no mail
+    _release(psychologist, summaries()[0])
+    db.session.expire_all()
+    [message] = db.session.query(OutboxMessage).all()
+    assert json.loads(message.recipients) == ["mother@example.kz"]
+    assert f"/parents/child/{world.p1.uuid}" in message.body and MARKER not in message.body
