@@ -89,6 +89,10 @@ class BaseConfig:
     #: Where the quick-exit button of Street Law and "ask for help" leads: a neutral site (app/streetlaw).
     SENIM_QUICK_EXIT_URL = "https://www.google.com/"
 
+    #: Parents' requests for a meeting (app.parents.meetings): at most this many per parent within the window.
+    SENIM_MEETING_WINDOW = timedelta(hours=24)
+    SENIM_MEETING_THRESHOLD = 3
+
     # --- passwords -------------------------------------------------------------
     #: argon2id parameters (security.md §1.1, ASVS App C); tests lower them for speed.
     SENIM_ARGON2 = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}

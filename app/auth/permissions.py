@@ -65,6 +65,12 @@ class Permission(enum.StrEnum):
     GUIDANCE_NATIONAL = "guidance:national:manage"
     #: Choose a published article for the parents of a pupil or a class of one's school.
     GUIDANCE_RECOMMEND = "guidance:article:recommend"
+    #: A parent asks the school psychologist for a meeting about their own child, and follows its answer.
+    PARENT_MEETING_REQUEST = "parents:meeting:request"
+    #: The school's meeting requests from parents: read them (decrypted), arrange a time or decline.
+    PARENT_MEETING_MANAGE = "parents:meeting:manage"
+    #: Write a summary for a pupil's parents and release it to them (or take the release back).
+    PARENT_SUMMARY_MANAGE = "parents:summary:manage"
     #: Keep the help directory (150, 111, 112 and regional services): public information, admins only.
     HELP_DIRECTORY_MANAGE = "help:directory:manage"
     #: Bring a school's roster in from a file (classes, pupils, parents) and download it: identity data of the
@@ -125,6 +131,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG,
         P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.SCREENING_CAMPAIGNS, P.SCREENING_ENTER,
         P.SCREENING_RESULTS, P.SCREENING_ALERTS, P.CONSENT_RECORD, P.REPORTS_AGGREGATE, P.GUIDANCE_READ,
+        P.PARENT_MEETING_MANAGE, P.PARENT_SUMMARY_MANAGE,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_CASE_MANAGE,
         P.MONITORING_REGISTRY_READ, P.MONITORING_REGISTRY_MANAGE,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
@@ -144,7 +151,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ACCOUNT_SELF, P.PUPIL_LIST, P.CLASS_FLAGS, P.GUIDANCE_READ, P.GUIDANCE_STAFF_READ, P.GUIDANCE_PUPIL_READ,
         P.SEMINARS_ATTEND,
     }),
-    Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN, P.GUIDANCE_READ, P.SEMINARS_ATTEND}),
+    Role.PARENT: frozenset({P.ACCOUNT_SELF, P.PARENT_CHILD, P.CONSENT_OWN, P.GUIDANCE_READ, P.SEMINARS_ATTEND,
+                            P.PARENT_MEETING_REQUEST}),
     Role.PUPIL: frozenset({P.ACCOUNT_SELF, P.PUPIL_SELF, P.GUIDANCE_PUPIL_READ}),
     # Officers organise seminars for their area (the registrant list names adults, never a pupil).
     Role.DISTRICT_OFFICER: frozenset({P.ACCOUNT_SELF, P.REPORTS_AGGREGATE, P.SEMINARS_MANAGE, P.SEMINARS_STATS}),
@@ -164,7 +172,7 @@ IDENTITY_PERMISSIONS = frozenset({
     P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.CLASS_FLAGS, P.PARENT_CHILD,
     P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.ROSTER_IMPORT,
     P.GUIDANCE_RECOMMEND,  # lists the school's pupils by name to choose whose parents get an article
-    *MONITORING_PERMISSIONS,
+    P.PARENT_MEETING_REQUEST, P.PARENT_MEETING_MANAGE, P.PARENT_SUMMARY_MANAGE, *MONITORING_PERMISSIONS,
 })
 
 #: Permissions that read or change a pupil's records beyond a name on a class list (results, alerts, the pupil
@@ -172,7 +180,8 @@ IDENTITY_PERMISSIONS = frozenset({
 #: (app.admin.accounts); a director cannot take over such an account by setting its password or second factor.
 PUPIL_DATA_PERMISSIONS = frozenset({
     P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.SCREENING_RESULTS, P.SCREENING_ENTER,
-    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD, P.ROSTER_IMPORT, *MONITORING_PERMISSIONS,
+    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD, P.ROSTER_IMPORT, P.PARENT_MEETING_MANAGE,
+    P.PARENT_SUMMARY_MANAGE, *MONITORING_PERMISSIONS,
 })
 
 
@@ -633,6 +642,65 @@ def get_seminar_or_404(user: User, seminar_uuid: str, permission: Permission) ->
                          school_of=select(Seminar.school_id).where(Seminar.uuid == seminar_uuid))
 
 
+# --- parents: meeting requests and summaries for parents ------------------------------------------------
+
+
+def visible_meetings(user: User, permission: Permission) -> Select:
+    """Meeting requests about the active pupils ``user`` reaches with ``permission``: the school's for a
+    psychologist (``PARENT_MEETING_MANAGE``), a parent's own requests about their own children
+    (``PARENT_MEETING_REQUEST``)."""
+    from app.parents.models import MeetingRequest
+
+    pupils = select(Pupil.id).where(Pupil.active.is_(True), pupil_scope(user, permission))
+    condition: ColumnElement[bool] = MeetingRequest.pupil_id.in_(pupils)
+    if permission is P.PARENT_MEETING_REQUEST:
+        condition = and_(condition, MeetingRequest.parent_id == user.id)
+    return select(MeetingRequest).where(condition)
+
+
+def _pupil_record_or_404(user: User, query: Select, model: Any, object_uuid: str, *, permission: Permission,
+                         object_type: str) -> Any:
+    """The row of a scoped ``query`` over ``model`` (a record of one pupil, with ``uuid``, ``pupil_id`` and
+    ``school_id``) with this public id; otherwise audit (tied to its pupil, in its school's chain) and 404."""
+    from app.extensions import db
+
+    found = db.session.execute(query.where(model.uuid == object_uuid)).scalar_one_or_none()
+    if found is None:
+        target = db.session.execute(select(model.pupil_id).where(model.uuid == object_uuid)).scalar()
+        deny_404(user, permission=permission, object_type=object_type, object_id=object_uuid, pupil_id=target,
+                 school_of=select(model.school_id).where(model.uuid == object_uuid))
+    return found
+
+
+def get_meeting_or_404(user: User, meeting_uuid: str, permission: Permission) -> Any:
+    """A meeting request ``user`` may reach (see :func:`visible_meetings`); otherwise audit and 404."""
+    from app.parents.models import MeetingRequest
+
+    return _pupil_record_or_404(user, visible_meetings(user, permission), MeetingRequest, meeting_uuid,
+                                permission=permission, object_type="parent_meeting")
+
+
+def visible_summaries(user: User, permission: Permission) -> Select:
+    """Summaries for parents of the active pupils ``user`` reaches with ``permission``: every one of the school's
+    pupils for a psychologist (``PARENT_SUMMARY_MANAGE``); for a parent (``PARENT_CHILD``) only those released now,
+    of their own children."""
+    from app.parents.models import ParentSummary
+
+    pupils = select(Pupil.id).where(Pupil.active.is_(True), pupil_scope(user, permission))
+    condition: ColumnElement[bool] = ParentSummary.pupil_id.in_(pupils)
+    if permission is not P.PARENT_SUMMARY_MANAGE:
+        condition = and_(condition, ParentSummary.released_at.is_not(None))
+    return select(ParentSummary).where(condition)
+
+
+def get_summary_or_404(user: User, summary_uuid: str, permission: Permission) -> Any:
+    """A summary ``user`` may reach (see :func:`visible_summaries`); otherwise audit and 404."""
+    from app.parents.models import ParentSummary
+
+    return _pupil_record_or_404(user, visible_summaries(user, permission), ParentSummary, summary_uuid,
+                                permission=permission, object_type="parent_summary")
+
+
 # --- the route decorator ------------------------------------------------------------
 
 
@@ -666,9 +734,11 @@ def _pupil_records() -> dict[str, tuple[str, Any]]:
     """URL parameter -> (object type, model) of the records that belong to one pupil."""
     from app.monitoring.models import MonitoringCase, RegistryEntry
     from app.monitoring.referral_models import CaseTransfer
+    from app.parents.models import MeetingRequest, ParentSummary
 
     return {"pupil_uuid": ("pupil", Pupil), "case_uuid": ("case", MonitoringCase),
-            "entry_uuid": ("registry_entry", RegistryEntry), "transfer_uuid": ("case_transfer", CaseTransfer)}
+            "entry_uuid": ("registry_entry", RegistryEntry), "transfer_uuid": ("case_transfer", CaseTransfer),
+            "meeting_uuid": ("parent_meeting", MeetingRequest), "summary_uuid": ("parent_summary", ParentSummary)}
 
 
 def _denied_target(view_args: dict[str, Any]) -> dict[str, Any]:

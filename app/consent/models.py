@@ -47,6 +47,9 @@ class Consent(Model):
     valid_until: Mapped[date]
     withdrawn_at: Mapped[datetime | None]
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: How the withdrawal came (ConsentMethod): "online" by the parent, "paper" recorded by school staff; None for
+    #: withdrawals recorded before migration 0020 and for consents never withdrawn.
+    withdrawn_method: Mapped[str | None] = mapped_column(String(8))
 
     pupil: Mapped[Pupil] = relationship()
     given_by: Mapped[User | None] = relationship(foreign_keys=[given_by_id])

@@ -160,8 +160,9 @@ def withdraw_consent(*, actor: User, pupil: Pupil, as_parent: bool = False) -> i
     consents = list(db.session.execute(select(Consent).where(
         Consent.pupil_id == pupil.id, Consent.withdrawn_at.is_(None))).scalars())
     now = utcnow()
+    method = ConsentMethod.ONLINE if as_parent else ConsentMethod.PAPER
     for consent in consents:
-        consent.withdrawn_at, consent.withdrawn_by_id = now, actor.id
+        consent.withdrawn_at, consent.withdrawn_by_id, consent.withdrawn_method = now, actor.id, method.value
         audit.record(actor, AuditAction.CONSENT_WITHDRAWN, school_id=pupil.school_id, pupil_id=pupil.id,
                      object_type="consent", object_id=consent.uuid, details={"by_parent": as_parent})
     if consents:

@@ -213,6 +213,18 @@ class AuditAction(enum.StrEnum):
     #: Content files of the repository loaded as national articles (``flask guidance import-content``).
     GUIDANCE_IMPORTED = "guidance:content:import"
     GUIDANCE_RECOMMENDED = "guidance:article:recommend"
+    MEETING_REQUESTED = "parents:meeting:request"
+    #: A parent's request for a meeting refused: too many requests in a day.
+    MEETING_THROTTLED = "parents:meeting:throttled"
+    MEETING_LIST_READ = "parents:meeting:list"
+    MEETING_READ = "parents:meeting:read"
+    MEETING_SCHEDULED = "parents:meeting:schedule"
+    MEETING_DECLINED = "parents:meeting:decline"
+    MEETING_CANCELLED = "parents:meeting:cancel"
+    SUMMARY_SAVED = "parents:summary:save"
+    SUMMARY_RELEASED = "parents:summary:release"
+    SUMMARY_WITHDRAWN = "parents:summary:withdraw"
+    SUMMARY_LIST_READ = "parents:summary:list"
 
 
 class AuditEntry(Model):

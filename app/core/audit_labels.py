@@ -150,6 +150,17 @@ AUDIT_ACTION_LABELS: dict[A, LazyString] = {
     A.GUIDANCE_RESTORED: _l("Guidance article taken out of the archive"),
     A.GUIDANCE_IMPORTED: _l("Guidance articles loaded from content files"),
     A.GUIDANCE_RECOMMENDED: _l("Guidance article chosen for parents"),
+    A.MEETING_REQUESTED: _l("A parent asked for a meeting"),
+    A.MEETING_THROTTLED: _l("Request for a meeting refused: too many in a day"),
+    A.MEETING_LIST_READ: _l("Parents' meeting requests opened"),
+    A.MEETING_READ: _l("A parent's meeting request opened"),
+    A.MEETING_SCHEDULED: _l("Meeting with a parent arranged"),
+    A.MEETING_DECLINED: _l("Meeting with a parent declined"),
+    A.MEETING_CANCELLED: _l("Meeting request cancelled by the parent"),
+    A.SUMMARY_SAVED: _l("Summary for parents saved"),
+    A.SUMMARY_RELEASED: _l("Summary released to parents"),
+    A.SUMMARY_WITHDRAWN: _l("Summary taken back from parents"),
+    A.SUMMARY_LIST_READ: _l("Summaries for parents opened"),
 }
 
 

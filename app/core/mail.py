@@ -50,8 +50,8 @@ class OutboxMessage(Model):
     __tablename__ = "mail_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: JSON list of e-mail addresses of staff (alerts) or of one account holder (a password-reset link; staff or
-    #: parent). Never a pupil's.
+    #: JSON list of e-mail addresses of staff (alerts, parents' meeting requests) or of one account holder (a
+    #: password-reset link, staff or parent; the answer to a parent's meeting request). Never a pupil's.
     recipients: Mapped[str] = mapped_column(Text)
     #: Binds the body's ciphertext to this row (AES-GCM associated data).
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)

@@ -30,6 +30,7 @@ NAVIGATION: list[tuple[str, Any, Permission]] = [
     ("screening.class_overview_list", _l("Class overview"), Permission.SCREENING_RESULTS),
     ("screening.alert_inbox", _l("Alerts"), Permission.SCREENING_ALERTS),
     ("screening.escalations", _l("Escalated alerts"), Permission.SCREENING_ESCALATIONS),
+    ("parents.meeting_list", _l("Meeting requests"), Permission.PARENT_MEETING_MANAGE),
     ("monitoring.caseload", _l("Cases"), Permission.MONITORING_CASE_READ),
     ("monitoring.followups", _l("Follow-ups"), Permission.MONITORING_FOLLOWUPS),
     ("monitoring.register", _l("Registries"), Permission.MONITORING_REGISTRY_READ),

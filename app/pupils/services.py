@@ -143,6 +143,8 @@ class CardLinks:
     paper_entry: bool | None
     #: The pupil's open alerts; None when the viewer may not see alerts.
     open_alerts: int | None
+    #: Summaries for the pupil's parents (write, release).
+    parent_summaries: bool = False
 
 
 def card_links(*, actor: User, pupil: Pupil) -> CardLinks:
@@ -157,6 +159,7 @@ def card_links(*, actor: User, pupil: Pupil) -> CardLinks:
         paper_entry=has_valid_consent(pupil) if enter else None,
         open_alerts=(len(open_alerts_by_pupil(pupil_ids=[pupil.id]).get(pupil.id, []))
                      if may(Permission.SCREENING_ALERTS) else None),
+        parent_summaries=may(Permission.PARENT_SUMMARY_MANAGE),
     )
 
 

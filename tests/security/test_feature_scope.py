@@ -129,7 +129,7 @@ def test_parent_sees_guidance_and_consent_status_only(app: Flask, world) -> None
     response = client.get(f"/parents/child/{world.p1.uuid}")
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "Given, valid until" in body and str(record.valid_until.year) in body
+    assert "Consent given" in body and str(record.valid_until.year) in body
     assert "/guidance/parents" in body and "Guidance for parents" in body
     _assert_no_screening_data(body, "the parent's page")
     for path in (f"/screening/pupils/{world.p1.uuid}/results", f"/pupils/{world.p1.uuid}"):

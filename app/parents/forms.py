@@ -1,0 +1,47 @@
+"""Forms of the parent portal: a parent's request for a meeting; the psychologist's answer and summaries."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.parents.meetings import MESSAGE_MAX, REPLY_MAX, TIMES_MAX
+from app.parents.summaries import BODY_MAX
+
+
+class MeetingRequestForm(FlaskForm):
+    child = SelectField(_l("About which child"), validators=[DataRequired()])
+    times = TextAreaField(_l("When suits you"), validators=[DataRequired(), Length(max=TIMES_MAX)],
+                          description=_l("Days and times you can come, e.g. “Tuesday or Thursday after 15:00”."))
+    message = TextAreaField(_l("What you would like to talk about (optional)"),
+                            validators=[Optional(), Length(max=MESSAGE_MAX)],
+                            description=_l("Only the school psychologist reads it."))
+
+
+class ScheduleForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[DataRequired()])
+    time = TimeField(_l("Time"), validators=[DataRequired()])
+    reply = TextAreaField(_l("Note to the parent (optional)"), validators=[Optional(), Length(max=REPLY_MAX)],
+                          description=_l("For example the room, or what to bring."))
+
+
+class DeclineForm(FlaskForm):
+    reply = TextAreaField(_l("Message to the parent"), validators=[DataRequired(), Length(max=REPLY_MAX)],
+                          description=_l("Say why, and what the parent can do instead."))
+
+
+class EmptyForm(FlaskForm):
+    """A button that changes one thing (cancel a request, take a release back): the CSRF token only."""
+
+
+class SummaryForm(FlaskForm):
+    body = TextAreaField(_l("Summary for the parents"), validators=[DataRequired(), Length(max=BODY_MAX)],
+                         description=_l("A few sentences for the parents: how the child is doing and what helps. "
+                                        "No answers, scores, registry status or notes."))
+
+
+class ReleaseForm(FlaskForm):
+    confirm = BooleanField(_l("I have read the text again: it is written for the parents and may be shown to them"),
+                           validators=[DataRequired()])
