@@ -86,3 +86,6 @@ def meeting_cancel(meeting_uuid: str) -> Response:
         else:
             flash(_("Your request is cancelled."), "success")
     return redirect(url_for("parents.child", pupil_uuid=meeting.pupil.uuid))
+
+
+from app.parents import staff_views  # noqa: E402, F401  (the psychologist's pages, on this blueprint)
