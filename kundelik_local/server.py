@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.core.demo_people import SCHOOL_YEAR
 from kundelik_local import shapes
@@ -82,7 +83,7 @@ def state() -> LocalKundelik:
 oauth = Blueprint("oauth", __name__)
 
 
-def _redirect_to(uri: str, **params: str) -> Response:
+def _redirect_to(uri: str, **params: str) -> BaseResponse:
     separator = "&" if "?" in uri else "?"
     return redirect(uri + separator + urlencode(params), code=302)
 
