@@ -158,9 +158,9 @@ def token() -> Any:
     here = state()
     if here.maintenance:
         return Response(MAINTENANCE_PAGE, 503, content_type="text/html; charset=utf-8")
-    body = request.get_json(silent=True)
+    body = request.get_json(silent=True)  # Kundelik's POST bodies are JSON (§1.2): a form body is not read
     if not isinstance(body, dict):
-        body = request.form.to_dict()
+        body = {}
     client = _client_from_basic() or (str(body.get("client_id", "")), str(body.get("client_secret", "")))
     if client[0] != here.client_id or not hmac.compare_digest(client[1], here.client_secret):
         return jsonify(shapes.error("invalid_client", "Invalid client")), 403

@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -33,6 +34,7 @@ from app.core import audit
 from app.core.audit import AuditAction, Outcome
 from app.core.models import Pupil, utcnow
 from app.extensions import db
+from app.kundelik import client
 from app.kundelik.client import Token
 from app.kundelik.mapping import KundelikIdentity, candidate_roles
 from app.kundelik.models import KundelikToken
@@ -148,6 +150,33 @@ def sign_in(*, identity: KundelikIdentity, token: Token, ip: str, user_agent: st
                           "token_kept": kept})
     db.session.commit()
     return SignInResult(SignInOutcome.SUCCESS, user)
+
+
+def access_token_for(user: User) -> str:
+    """A working access token from the account's kept Kundelik token (the roster sync's), refreshed and stored
+    again when it expires within a minute. Raises :class:`~app.kundelik.client.KundelikUnauthorized` when there
+    is none or Kundelik refuses the refresh (the kept token is then dropped: the person signs in with Kundelik
+    again); :class:`~app.kundelik.client.KundelikUnavailable` passes through and keeps it."""
+    row = db.session.execute(select(KundelikToken).where(KundelikToken.user_id == user.id)).scalar_one_or_none()
+    if row is None:
+        raise client.KundelikUnauthorized("no kept token")
+    if row.expires_at is None or row.expires_at > utcnow() + timedelta(minutes=1):
+        return str(row.access_token)
+    refresh_token = row.refresh_token
+    try:
+        if not refresh_token:
+            raise client.KundelikUnauthorized("no refresh token")
+        token = client.refresh(refresh_token)
+    except (client.KundelikUnauthorized, client.KundelikRefused):
+        db.session.delete(row)
+        db.session.commit()
+        raise client.KundelikUnauthorized("the refresh was refused") from None
+    row.access_token = token.access_token
+    row.refresh_token = token.refresh_token or refresh_token
+    row.expires_at = token.expires_at
+    row.updated_at = utcnow()
+    db.session.commit()
+    return token.access_token
 
 
 def record_failure(*, reason: str, identity: KundelikIdentity | None = None, user_id: int | None = None,

@@ -59,6 +59,8 @@ def callback() -> Response | tuple[str, int]:
     if not client.configured():
         abort(404)
     pending = session.pop(PENDING, None)  # single use, whatever happens next
+    if current_user.is_authenticated:  # as /login: a signed-in browser is not signed in again
+        return redirect(url_for("core.index"))
     args = request.args
     if not _pending_matches(pending, args.get("state", "")):
         services.record_failure(reason="state")

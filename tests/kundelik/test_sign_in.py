@@ -259,3 +259,57 @@ def consent_or_error(authorize_url: str) -> str:
     import requests
 
     return requests.get(authorize_url, allow_redirects=False, timeout=5).headers.get("Location", "")
+
+
+def test_the_kept_token_is_refreshed_for_the_sync_and_dropped_when_refused(client, kundelik, world):
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+    from app.kundelik import client as kc
+    from app.kundelik.services import access_token_for
+
+    director = _linked(Role.DIRECTOR, DIRECTOR_PERSON, school=world.s1)
+    sign_in_with_kundelik(client, "director")
+    row = db.session.execute(select(KundelikToken)).scalar_one()
+    first = row.access_token
+    assert access_token_for(director) == first  # still valid: no call to Kundelik
+    kundelik.local.expire_tokens()
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    fresh = access_token_for(director)
+    assert fresh != first and kc.KundelikApi(fresh).me()["login"] == "director"
+    db.session.refresh(row)
+    assert row.access_token == fresh
+    kundelik.local.refresh_tokens.clear()  # Kundelik forgets the refresh token
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    with pytest.raises(kc.KundelikUnauthorized):
+        access_token_for(director)
+    assert db.session.execute(select(KundelikToken)).first() is None
+
+
+def test_a_form_encoded_token_request_is_not_kundeliks_dialect(kundelik):
+    import requests
+
+    answer = requests.post(f"{kundelik.url}/v2.0/authorizations", timeout=5, data={
+        "grant_type": "AuthorizationCode", "code": "x", "client_id": kundelik.local.client_id,
+        "client_secret": kundelik.local.client_secret})
+    assert answer.status_code == 403 and answer.json()["type"] == "invalid_client"
+
+
+def test_the_problem_pages_carry_the_security_headers(client, kundelik):
+    from tests.security.helpers import header_problems, inline_code_problems
+
+    response = sign_in_with_kundelik(client, "teacher5a")
+    assert response.status_code == 403
+    assert header_problems(response, authenticated=False) == []
+    assert inline_code_problems(response.get_data(as_text=True)) == []
+
+
+def test_a_browser_already_signed_in_is_not_signed_in_again(client, kundelik, world):
+    start = client.get("/login/kundelik")
+    back = consent(start.headers["Location"], "teacher5a")
+    factories.login(client, world.t7a)
+    response = client.get(path_of(back))
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert _entries(AuditAction.KUNDELIK_SIGN_IN) == [] and _entries(AuditAction.KUNDELIK_SIGN_IN_FAILED) == []
