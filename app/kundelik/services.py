@@ -97,7 +97,7 @@ def find_account(identity: KundelikIdentity) -> tuple[User | None, str]:
 
 def _kundelik_details(identity: KundelikIdentity) -> dict[str, object]:
     return {"kundelik_user": identity.user_id, "kundelik_person": identity.person_id,
-            "kundelik_roles": list(identity.roles)}
+            "kundelik_roles": list(identity.roles), "kundelik_schools": list(identity.school_ids)}
 
 
 def _keep_token(user: User, token: Token) -> bool:

@@ -190,7 +190,8 @@ def test_an_unknown_person_is_told_what_to_do_and_nothing_is_created(client, kun
     assert db.session.execute(select(User.id)).all() == users_before
     [failed] = _entries(AuditAction.KUNDELIK_SIGN_IN_FAILED)
     assert failed.details == {"reason": "unknown_person", "kundelik_user": "4000000000906",
-                              "kundelik_person": "3000000000906", "kundelik_roles": ["EduStaff"]}
+                              "kundelik_person": "3000000000906", "kundelik_roles": ["EduStaff"],
+                              "kundelik_schools": ["1000000000007"]}
 
 
 def test_kundelik_roles_grant_nothing_the_administrator_did_not_grant(client, kundelik, world):
