@@ -153,6 +153,6 @@ def credentials_text() -> str:
         if username in DEMO_TOTP:
             line += f"\n  {'':<13} TOTP secret {DEMO_TOTP[username]}  (oathtool --totp -b {DEMO_TOTP[username]})"
         lines.append(line)
-    lines.append("  Sign in with Kundelik: `make kundelik-local` and `make run-kundelik` (README, Sign in with Kundelik);"
-                 " the same names and password work on the local Kundelik's page.")
+    lines.append("  Sign in with Kundelik: `make kundelik-local` and `make run-kundelik` (README); the same"
+                 " names and password work on the local Kundelik's page.")
     return "\n".join(lines) + "\n"
