@@ -6,7 +6,7 @@ FLASK := SENIM_CONFIG=development FLASK_APP=wsgi $(VENV)/bin/flask
 PYBABEL := $(VENV)/bin/pybabel
 PYTEST_WORKERS ?= auto
 
-.PHONY: run setup venv translations db demo test test-sqlite test-postgres lint check extract-messages clean bench
+.PHONY: run run-kundelik kundelik-local setup venv translations db demo test test-sqlite test-postgres lint check extract-messages clean bench
 
 ## setup: virtual environment, pinned dependencies, compiled translations
 setup: $(VENV)/.deps-installed translations
@@ -34,6 +34,17 @@ demo: db
 run: demo
 	@echo "Senim is at http://127.0.0.1:5000 — sign in with an account above. Ctrl+C stops it."
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## kundelik-local: the local Kundelik (OAuth2 consent page and API with the demo's people) on 127.0.0.1:5001
+KUNDELIK_LOCAL := http://127.0.0.1:5001
+kundelik-local: setup
+	$(PY) -m kundelik_local --port 5001
+
+## run-kundelik: `make run` with "Sign in with Kundelik" pointed at `make kundelik-local` (run both)
+run-kundelik:
+	SENIM_KUNDELIK_OAUTH_URL=$(KUNDELIK_LOCAL)/oauth2 SENIM_KUNDELIK_TOKEN_URL=$(KUNDELIK_LOCAL)/v2.0/authorizations \
+	SENIM_KUNDELIK_API_URL=$(KUNDELIK_LOCAL)/v2/ SENIM_KUNDELIK_CLIENT_ID=senim-local \
+	SENIM_KUNDELIK_CLIENT_SECRET=insecure-kundelik-local-secret $(MAKE) run
 
 ## test: set up, lint (ruff, mypy), then run the whole suite (SQLite; PostgreSQL too when SENIM_TEST_POSTGRES_URL is set)
 test: setup lint

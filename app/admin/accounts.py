@@ -22,6 +22,7 @@ from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import District, Pupil, PupilGuardian, Region, School, SchoolClass, utcnow
 from app.extensions import db
+from app.kundelik import services as kundelik_services
 
 P = Permission.ADMIN_STAFF
 
@@ -161,6 +162,15 @@ def can_take_over(actor: User, user: User) -> bool:
     if not can_manage_account(actor, user):
         return False
     return is_global(actor) or not any(reads_pupil_data(Role(a.role)) for a in user.assignments)
+
+
+def link_kundelik(*, actor: User, user: User, person_id: str | None) -> None:
+    """Set (or remove) the Kundelik person of an account; its owner then signs in with Kundelik. Allowed to those
+    who may take the account over (:func:`can_take_over`): a link lets that Kundelik person in. Raises
+    :class:`NotAllowed`, or :class:`app.kundelik.services.PersonTaken` when another account has the person."""
+    if not can_take_over(actor, user):
+        raise NotAllowed("kundelik link")
+    kundelik_services.link_person(actor=actor, user=user, person_id=person_id)
 
 
 def _check_grant(actor: User, role: Role, scope: Scope) -> RoleAssignment:

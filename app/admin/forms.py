@@ -186,6 +186,16 @@ class ConfirmForm(FlaskForm):
     """A button that only needs the CSRF token."""
 
 
+class KundelikLinkForm(FlaskForm):
+    """The Kundelik person an account belongs to (empty: no link)."""
+
+    person_id = StringField(
+        _l("Kundelik person number"), filters=[_strip],
+        validators=[Optional(), Regexp(r"^\d{1,20}$", message=_l("A Kundelik person number has only digits."))],
+        description=_l("The number Senim showed the person after a Kundelik sign-in, or the person's id in the "
+                       "school's Kundelik roster. Their next “Sign in with Kundelik” opens this account."))
+
+
 class GuardianClassForm(FlaskForm):
     class Meta:
         csrf = False

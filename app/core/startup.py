@@ -41,6 +41,9 @@ def check_config(app: Flask) -> None:
         env for key, env in _REQUIRED_IN_PRODUCTION.items()
         if "insecure" in str(app.config.get(key, "")).lower()
     ]
+    # The local Kundelik's published client secret (kundelik_local) never opens the real Kundelik.
+    if "insecure" in str(app.config.get("SENIM_KUNDELIK_CLIENT_SECRET", "")).lower():
+        insecure.append("SENIM_KUNDELIK_CLIENT_SECRET")
     if insecure:
         raise ConfigurationError(
             "Development keys marked 'insecure' are not allowed in production: " + ", ".join(insecure)

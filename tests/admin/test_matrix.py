@@ -27,6 +27,7 @@ ROUTES = {
     "admin.password_reset": ("POST", "/admin/staff/{psy1}/password"),
     "admin.reset_link": ("POST", "/admin/staff/{psy1}/reset-link"),
     "admin.mfa_reset": ("POST", "/admin/staff/{psy1}/mfa-reset"),
+    "admin.kundelik_link": ("POST", "/admin/staff/{psy1}/kundelik"),
     "admin.guardian_new": ("GET", "/admin/guardians/new?class_id={c7a}"),
     "admin.audit_log": ("GET", "/admin/audit"),
     "admin.audit_verify": ("POST", "/admin/audit/verify"),

@@ -37,6 +37,10 @@ REVIEWED_PUBLIC_ENDPOINTS = frozenset({
     # "Forgot your password?" (app/auth/reset.py): one answer for every request, throttled; the reset page opens
     # only with an unspent, unexpired e-mailed token and changes nothing else.
     "auth.password_forgot", "auth.password_reset",
+    # "Sign in with Kundelik" (app/kundelik/views.py): 404 unless a Kundelik client is configured; the start only
+    # redirects to Kundelik with a fresh state; the callback accepts a code only with the state pending in this
+    # browser's session (single use, 10 minutes) and signs in only an account a documented rule links.
+    "kundelik.start", "kundelik.callback",
     # Help for pupils (app/help): the directory is public information; "ask for help" takes a message for a
     # school's psychologist without an account (CSRF, rate-limited per browser and address, stores nothing that
     # identifies the sender) and the "sent" page shows help lines only.

@@ -72,6 +72,13 @@ def test_production_refuses_insecure_keys(clean_env, make_app, app: Flask) -> No
         make_app("production")
 
 
+def test_production_refuses_the_local_kundelik_secret(clean_env, make_app, app: Flask) -> None:
+    _production_env(clean_env, app.config["SQLALCHEMY_DATABASE_URI"], SENIM_KUNDELIK_CLIENT_ID="senim-local",
+                    SENIM_KUNDELIK_CLIENT_SECRET="insecure-kundelik-local-secret")
+    with pytest.raises(ConfigurationError, match="SENIM_KUNDELIK_CLIENT_SECRET"):
+        make_app("production")
+
+
 def test_production_refuses_a_16_byte_key(clean_env, make_app, app: Flask) -> None:
     short = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode()
     _production_env(clean_env, app.config["SQLALCHEMY_DATABASE_URI"], SENIM_ENCRYPTION_KEYS=f"prod1:{short}")

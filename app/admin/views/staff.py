@@ -13,7 +13,15 @@ from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, Optional
 
 from app.admin import accounts, services
-from app.admin.forms import ConfirmForm, GrantForm, PasswordResetForm, RoleScopeMixin, UserForm, choices
+from app.admin.forms import (
+    ConfirmForm,
+    GrantForm,
+    KundelikLinkForm,
+    PasswordResetForm,
+    RoleScopeMixin,
+    UserForm,
+    choices,
+)
 from app.admin.views import bp
 from app.admin.views.common import class_choices, get_school_or_404, school_choices
 from app.auth import reset
@@ -25,6 +33,7 @@ from app.core import audit
 from app.core.models import District, Region
 from app.core.routing import db_int
 from app.extensions import db
+from app.kundelik import services as kundelik_services
 
 PERM = Permission.ADMIN_STAFF
 
@@ -123,6 +132,8 @@ def _render_detail(user: User, **forms: Any) -> str:
     grant_form = forms.get("grant_form") or GrantForm(prefix="grant", formdata=None)
     _fill_scope(grant_form)
     password_form = forms.get("password_form") or PasswordResetForm(prefix="pw", formdata=None)
+    kundelik_form = forms.get("kundelik_form") or KundelikLinkForm(
+        prefix="kl", formdata=None, data={"person_id": user.kundelik_person_id or ""})
     children = accounts.children_in_scope(actor=current_user, user=user)
     return render_template(
         "admin/user_detail.html", user=user, assignments=accounts.visible_assignments(current_user, user),
@@ -132,6 +143,7 @@ def _render_detail(user: User, **forms: Any) -> str:
         can_grant=bool(accounts.grantable_roles(current_user)) and user.pupil_id is None
         and user.id != current_user.id,
         grant_form=grant_form, password_form=password_form, confirm=ConfirmForm(), children=children,
+        kundelik_form=kundelik_form,
     )
 
 
@@ -248,3 +260,23 @@ def password_reset(user_uuid: str) -> str | Response:
     flash(_("Temporary password set and the person's sessions ended. Give it to them privately."), "success")
     return redirect(url_for("admin.user_detail", user_uuid=user.uuid))
 
+
+
+@bp.route("/staff/<user_uuid>/kundelik", methods=["POST"])
+@require(PERM)
+def kundelik_link(user_uuid: str) -> str | Response:
+    """Link the account to a Kundelik person (an administrator's confirmation of who signs in with Kundelik)."""
+    user = _get_user_or_404(user_uuid)
+    form = KundelikLinkForm(prefix="kl")
+    if not form.validate_on_submit():
+        return _render_detail(user, kundelik_form=form)
+    try:
+        accounts.link_kundelik(actor=current_user, user=user, person_id=form.person_id.data or None)
+    except accounts.NotAllowed:
+        _refuse(user)
+    except kundelik_services.PersonTaken:
+        db.session.rollback()
+        form.person_id.errors = [_("Another account is already linked to this Kundelik person.")]
+        return _render_detail(user, kundelik_form=form)
+    flash(_("Kundelik link saved.") if form.person_id.data else _("Kundelik link removed."), "success")
+    return redirect(url_for("admin.user_detail", user_uuid=user.uuid))
