@@ -117,6 +117,22 @@ class BaseConfig:
     SENIM_FRAME_SESSION_COOKIE_NAME = "senim_frame"
     SENIM_HSTS = True
 
+    # --- Sign in with Kundelik (app/kundelik; kundelik-api.md §1.2, §5.1) ---------------------------------------
+    #: Kundelik's consent page, token endpoint and REST API. The local test server (python -m kundelik_local)
+    #: is used by pointing these three at it; nothing else changes.
+    SENIM_KUNDELIK_OAUTH_URL = "https://login.kundelik.kz/oauth2"
+    SENIM_KUNDELIK_TOKEN_URL = "https://api.kundelik.kz/v2.0/authorizations"  # noqa: S105  (an address)
+    SENIM_KUNDELIK_API_URL = "https://api.kundelik.kz/v2/"
+    #: Senim's own partner client from Kundelik LLP (never an official app's). Empty: no "Sign in with Kundelik".
+    SENIM_KUNDELIK_CLIENT_ID = ""
+    SENIM_KUNDELIK_CLIENT_SECRET = ""
+    SENIM_KUNDELIK_SCOPE = "CommonInfo,EducationalInfo,FriendsAndRelatives"
+    #: PKCE (S256) on top of the client secret. Kundelik does not document it: off until Kundelik confirms it.
+    SENIM_KUNDELIK_PKCE = _env_bool("SENIM_KUNDELIK_PKCE", False)
+    #: Seconds to wait for Kundelik, and how long a started sign-in (its state) stays valid.
+    SENIM_KUNDELIK_TIMEOUT = 10
+    SENIM_KUNDELIK_STATE_TTL = timedelta(minutes=10)
+
     # --- e-mail --------------------------------------------------------------------
     SENIM_SMTP_HOST = ""
     SENIM_SMTP_PORT = int(os.environ.get("SENIM_SMTP_PORT", "25"))
@@ -217,6 +233,12 @@ ENVIRONMENT_SETTINGS = {
     "SENIM_SMTP_HOST": "SENIM_SMTP_HOST",
     "SENIM_MAIL_FROM": "SENIM_MAIL_FROM",
     "SENIM_BASE_URL": "SENIM_BASE_URL",
+    "SENIM_KUNDELIK_OAUTH_URL": "SENIM_KUNDELIK_OAUTH_URL",
+    "SENIM_KUNDELIK_TOKEN_URL": "SENIM_KUNDELIK_TOKEN_URL",
+    "SENIM_KUNDELIK_API_URL": "SENIM_KUNDELIK_API_URL",
+    "SENIM_KUNDELIK_CLIENT_ID": "SENIM_KUNDELIK_CLIENT_ID",
+    "SENIM_KUNDELIK_CLIENT_SECRET": "SENIM_KUNDELIK_CLIENT_SECRET",
+    "SENIM_KUNDELIK_SCOPE": "SENIM_KUNDELIK_SCOPE",
 }
 
 

@@ -50,6 +50,12 @@ class User(UserMixin, Model):
     #: the owner must replace it before any other page (app.auth.password_guard). Not sensitive.
     password_change_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Kundelik's user id (the login account) this account signs in as with "Sign in with Kundelik"; set at the
+    #: first Kundelik sign-in that a rule of app.kundelik.services links. An identifier, not sensitive.
+    kundelik_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Kundelik's person id of the account's owner, set by an administrator (``flask kundelik link``, the demo)
+    #: before the first Kundelik sign-in, or copied from Kundelik at that sign-in. An identifier, not sensitive.
+    kundelik_person_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     totp_secret = Encrypted("totp_secret_ct")
 

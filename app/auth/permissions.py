@@ -157,6 +157,8 @@ def reads_pupil_data(role: Role) -> bool:
 #: Endpoints anyone may call. Everything else must carry @require.
 PUBLIC_ENDPOINTS = frozenset({
     "static", "auth.login", "core.set_language", "core.healthz",
+    # "Sign in with Kundelik": guarded by the OAuth2 state bound to the session (app.kundelik.views).
+    "kundelik.start", "kundelik.callback",
     # "Forgot your password?": guarded by the e-mailed single-use link, not by an account.
     "auth.password_forgot", "auth.password_reset",
     # Pupil self-completion: guarded by the personal one-time code, not by an account.

@@ -23,6 +23,7 @@ from app.auth.permissions import Permission, require
 from app.core.framing import top_level_only
 from app.core.i18n import language_choices
 from app.core.links import safe_next
+from app.kundelik import client as kundelik_client
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -49,7 +50,8 @@ def login() -> str | Response:
         if result.outcome is services.LoginOutcome.SUCCESS:
             return redirect(safe_next(form.next.data))
         failed = True
-    return render_template("auth/login.html", form=form, failed=failed, reset_available=reset.available())
+    return render_template("auth/login.html", form=form, failed=failed, reset_available=reset.available(),
+                           kundelik_available=kundelik_client.configured())
 
 
 @bp.route("/logout", methods=["POST"])

@@ -57,6 +57,14 @@ class AuditAction(enum.StrEnum):
     #: A psychologist was locked out while acute alerts were open at the school: the administration was told.
     LOCKOUT_REPORTED = "auth:lockout:reported"
     LOGOUT = "auth:logout"
+    #: Signed in with Kundelik (OAuth2); details: the linking rule, Kundelik's roles, whether the token was kept.
+    KUNDELIK_SIGN_IN = "auth:kundelik:sign_in"
+    #: A Kundelik sign-in that did not end in a session (denied consent, bad state, token refused, unknown person…).
+    KUNDELIK_SIGN_IN_FAILED = "auth:kundelik:failed"
+    #: An account was linked to a Kundelik user at its first Kundelik sign-in (by a rule of app.kundelik.services).
+    KUNDELIK_LINKED = "auth:kundelik:linked"
+    #: An administrator set (or removed) the Kundelik person an account belongs to.
+    KUNDELIK_LINK_SET = "admin:user:kundelik_link"
     MFA_ENROLLED = "auth:mfa:enrolled"
     MFA_VERIFIED = "auth:mfa:verified"
     MFA_FAILED = "auth:mfa:failed"

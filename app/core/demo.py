@@ -6,9 +6,6 @@ the demo TOTP secrets are fixed so that a newcomer's authenticator keeps working
 
 from __future__ import annotations
 
-import random
-from datetime import date
-
 from sqlalchemy import select
 
 from app.auth.models import RoleAssignment, User
@@ -16,13 +13,21 @@ from app.auth.passwords import hash_password
 from app.auth.roles import Role
 from app.auth.services import hasher
 from app.core import audit
+from app.core.demo_people import (
+    CLASSES,
+    DEMO_PARENT,
+    DEMO_PASSWORD,
+    DEMO_SCHOOL_IDS,
+    DEMO_STAFF,
+    PUPILS_PER_CLASS,
+    SCHOOL_YEAR,
+    SEED,
+    DemoPupil,
+    demo_pupils,
+)
 from app.core.iin import make_iin
 from app.core.models import District, Pupil, PupilGuardian, Region, School, SchoolClass
 from app.extensions import db
-
-#: Printed by `flask demo create`; demo data is refused outside development (SENIM_DEMO_ALLOWED).
-DEMO_PASSWORD = "tulpar-demo-kokpar-2026"  # noqa: S105  (a published demo sign-in, not a secret)
-SCHOOL_YEAR = 2026
 
 #: Fixed base32 TOTP secrets for the demo accounts that need a second factor (demo only!).
 DEMO_TOTP = {
@@ -31,22 +36,6 @@ DEMO_TOTP = {
     "psychologist": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
     "socped": "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK",
 }
-
-KK_SURNAMES_M = ["Ахметов", "Серікбаев", "Жұмабеков", "Нұрланов", "Оспанов", "Қасымов", "Төлеуов", "Әбдірахманов"]
-KK_NAMES_M = ["Нұрсұлтан", "Ерлан", "Әлихан", "Дәулет", "Ержан", "Санжар", "Темірлан", "Асқар"]
-KK_NAMES_F = ["Аружан", "Айгерім", "Дана", "Жансая", "Әйгерім", "Мөлдір", "Інкәр", "Томирис"]
-KK_PATRONYMICS_M = ["Серікұлы", "Бауыржанұлы", "Маратұлы", "Қайратұлы"]
-KK_PATRONYMICS_F = ["Серікқызы", "Бауыржанқызы", "Маратқызы", "Қайратқызы"]
-RU_SURNAMES_M = ["Иванов", "Петров", "Ким", "Смирнов", "Козлов", "Павлов"]
-RU_NAMES_M = ["Артём", "Максим", "Даниил", "Кирилл", "Тимур", "Роман"]
-RU_NAMES_F = ["Анна", "София", "Алина", "Виктория", "Полина", "Екатерина"]
-RU_PATRONYMICS_M = ["Андреевич", "Сергеевич", "Олегович"]
-RU_PATRONYMICS_F = ["Андреевна", "Сергеевна", "Олеговна"]
-
-CLASSES = [(5, "А", "kk"), (7, "А", "kk"), (8, "Б", "ru"), (9, "Ә", "kk"), (10, "А", "ru")]
-
-
-DEMO_SCHOOL_IDS = ("demo-school-1", "demo-school-2")
 
 
 def is_demo_sign_in(user: User | None, password: str) -> bool:
@@ -66,13 +55,9 @@ def is_demo_sign_in(user: User | None, password: str) -> bool:
 
 def exists() -> bool:
     """True if the demo school is already there."""
-    return db.session.execute(select(School.id).where(School.kundelik_id == "demo-school-1")).first() is not None
-
-
-def _female(surname: str) -> str:
-    if surname.endswith(("ов", "ев", "ин")):
-        return surname + "а"
-    return surname
+    # "demo-school-1": the demo's id before it carried Kundelik-like numbers (a database made by an older version).
+    ids = (DEMO_SCHOOL_IDS[0], "demo-school-1")
+    return db.session.execute(select(School.id).where(School.kundelik_id.in_(ids))).first() is not None
 
 
 def _user(username: str, full_name: str, role: Role, **scope: int | None) -> User:
@@ -84,40 +69,30 @@ def _user(username: str, full_name: str, role: Role, **scope: int | None) -> Use
     return user
 
 
-def _make_pupil(rng: random.Random, school: School, school_class: SchoolClass, serial: int) -> Pupil:
-    female = rng.random() < 0.5
-    kazakh = school_class.language == "kk" or rng.random() < 0.3
-    if kazakh:
-        surname = rng.choice(KK_SURNAMES_M)
-        first = rng.choice(KK_NAMES_F if female else KK_NAMES_M)
-        patronymic = rng.choice(KK_PATRONYMICS_F if female else KK_PATRONYMICS_M)
-    else:
-        surname = rng.choice(RU_SURNAMES_M)
-        first = rng.choice(RU_NAMES_F if female else RU_NAMES_M)
-        patronymic = rng.choice(RU_PATRONYMICS_F if female else RU_PATRONYMICS_M)
-    if female:
-        surname = _female(surname)
-    birth_year = SCHOOL_YEAR - school_class.grade - 6
-    birth = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
-    sex = "female" if female else "male"
-    pupil = Pupil(school_id=school.id, class_id=school_class.id, birth_date=birth, sex=sex)
-    pupil.set_identity(last_name=surname, first_name=first, patronymic=patronymic,
-                       iin=make_iin(birth, sex, 1000 + serial))
+def _make_pupil(spec: DemoPupil, school: School, school_class: SchoolClass) -> Pupil:
+    pupil = Pupil(school_id=school.id, class_id=school_class.id, birth_date=spec.birth_date, sex=spec.sex,
+                  kundelik_id=spec.kundelik_person_id)
+    pupil.set_identity(last_name=spec.last_name, first_name=spec.first_name, patronymic=spec.patronymic,
+                       iin=make_iin(spec.birth_date, spec.sex, 1000 + spec.serial))
     db.session.add(pupil)
     return pupil
 
 
-def create(*, reset: bool = False, pupils_per_class: int = 12, seed: int = 2026) -> None:
-    """Create the demo data in one transaction."""
+def create(*, reset: bool = False, pupils_per_class: int = PUPILS_PER_CLASS, seed: int = SEED) -> None:
+    """Create the demo data in one transaction.
+
+    Pupils carry their (local) Kundelik person id, as a roster import or sync would leave them, and the staff and
+    parent accounts are linked to their Kundelik persons, as an administrator would link them
+    (``flask kundelik link``): the local Kundelik server (``kundelik_local``) serves the same people.
+    """
     if reset:
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
-    rng = random.Random(seed)
     region = Region(name_kk="Абай облысы", name_ru="Абайская область")
     district = District(region=region, name_kk="Семей қаласы", name_ru="город Семей")
-    school = School(district=district, kundelik_id="demo-school-1", default_language="kk",
+    school = School(district=district, kundelik_id=DEMO_SCHOOL_IDS[0], default_language="kk",
                     name_kk="№ 7 жалпы білім беретін мектеп", name_ru="Общеобразовательная школа № 7")
-    other = School(district=district, kundelik_id="demo-school-2", default_language="ru",
+    other = School(district=district, kundelik_id=DEMO_SCHOOL_IDS[1], default_language="ru",
                    name_kk="№ 12 мектеп-гимназия", name_ru="Школа-гимназия № 12")
     db.session.add_all([region, district, school, other])
     db.session.flush()
@@ -126,29 +101,31 @@ def create(*, reset: bool = False, pupils_per_class: int = 12, seed: int = 2026)
     db.session.add_all(classes)
     db.session.flush()
 
-    serial = 0
-    pupils: list[Pupil] = []
-    for school_class in classes:
-        for _ in range(pupils_per_class):
-            serial += 1
-            pupils.append(_make_pupil(rng, school, school_class, serial))
+    pupils = [_make_pupil(spec, school, classes[spec.class_index])
+              for spec in demo_pupils(seed=seed, per_class=pupils_per_class)]
     db.session.flush()
 
+    staff = {person.login: person for person in DEMO_STAFF}
     _user("admin", "Сәуле Ахметова", Role.ADMIN)
-    _user("director", "Бақыт Омарова", Role.DIRECTOR, school_id=school.id)
-    _user("psychologist", "Гүлнар Сейітова", Role.PSYCHOLOGIST, school_id=school.id)
-    _user("socped", "Марат Ибраев", Role.SOCIAL_PEDAGOGUE, school_id=school.id)
-    _user("teacher7a", "Айнұр Бекова", Role.CLASS_TEACHER, school_id=school.id, class_id=classes[1].id)
-    _user("teacher8b", "Ольга Ким", Role.CLASS_TEACHER, school_id=school.id, class_id=classes[2].id)
+    _user("director", staff["director"].full_name, Role.DIRECTOR, school_id=school.id)
+    _user("psychologist", staff["psychologist"].full_name, Role.PSYCHOLOGIST, school_id=school.id)
+    _user("socped", staff["socped"].full_name, Role.SOCIAL_PEDAGOGUE, school_id=school.id)
+    _user("teacher7a", staff["teacher7a"].full_name, Role.CLASS_TEACHER, school_id=school.id,
+          class_id=classes[1].id)
+    _user("teacher8b", staff["teacher8b"].full_name, Role.CLASS_TEACHER, school_id=school.id,
+          class_id=classes[2].id)
     _user("district", "Ерболат Жақсылықов", Role.DISTRICT_OFFICER, district_id=district.id)
     _user("region", "Людмила Попова", Role.REGION_OFFICER, region_id=region.id)
-    parent = _user("parent", "Динара Нұрланова", Role.PARENT)
+    parent = _user("parent", DEMO_PARENT.full_name, Role.PARENT)
     child = next(p for p in pupils if p.class_id == classes[1].id)
     db.session.flush()
     db.session.add(PupilGuardian(pupil_id=child.id, user_id=parent.id, relation="mother"))
     pupil_user = User(username="pupil", password_hash=hash_password(hasher(), DEMO_PASSWORD), pupil_id=child.id)
     pupil_user.assignments.append(RoleAssignment(role=Role.PUPIL.value, school_id=school.id))
     db.session.add(pupil_user)
+    for person in (*DEMO_STAFF, DEMO_PARENT):
+        user = db.session.execute(select(User).where(User.username == person.login)).scalar_one()
+        user.kundelik_person_id = person.person_id
     db.session.flush()
     audit.record(None, audit.AuditAction.DEMO_CREATED, details={"pupils": len(pupils)})
     db.session.commit()

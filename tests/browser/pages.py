@@ -223,7 +223,7 @@ class LiveServer:
 
 
 def _demo_school() -> School:
-    return db.session.execute(select(School).where(School.kundelik_id == "demo-school-1")).scalar_one()
+    return db.session.execute(select(School).where(School.kundelik_id == demo.DEMO_SCHOOL_IDS[0])).scalar_one()
 
 
 def _demo_class(label: str) -> SchoolClass:
