@@ -12,9 +12,12 @@ rolls everything back: the run is recorded as failed with its reason, nothing el
 * A pupil known from Kundelik and no longer in any of its classes is marked as left (inactive, with the date):
   never deleted, records kept. Pupils that never came from Kundelik are left alone.
 * Classes are found by their Kundelik group id, then by grade and letter in the school year.
-* Parents (Kundelik relatives) are parent accounts keyed by their Kundelik person id, linked to their child.
+* Parents (Kundelik relatives) are parent accounts keyed by their Kundelik person id, linked to their child. A
+  parent account already linked to that child (from a roster file) with the same surname and first name is
+  taken over (given the person id) rather than doubled.
 * A class teacher gets the class teacher role for that class: the only role the sync grants, and one that
   reads no pupil data (issue 9: such roles are granted by an admin). Nobody is granted a role by their own run.
+  A class teacher appointed by hand for that class with the same name is taken over the same way.
 
 Running it twice changes nothing the second time ("no changes").
 """
@@ -67,8 +70,9 @@ GRANTED_ROLES = (Role.PARENT, Role.CLASS_TEACHER)
 STALE_AFTER = timedelta(hours=1)
 #: Counts of a report, in the order they are shown; all but the last two are changes.
 COUNTS = ("classes_new", "classes_renamed", "pupils_new", "pupils_moved", "pupils_updated", "pupils_returned",
-          "pupils_left", "parents_new", "parents_linked", "parents_updated", "teachers_new",
-          "class_teachers_assigned", "class_teachers_removed", "pupils_unchanged", "pupils_may_match")
+          "pupils_left", "parents_new", "parents_found", "parents_linked", "parents_updated", "teachers_new",
+          "teachers_found", "class_teachers_assigned", "class_teachers_removed", "pupils_unchanged",
+          "pupils_may_match")
 UNCHANGED = ("pupils_unchanged", "pupils_may_match")
 _PUPIL_COLUMNS = ["class", "last_name", "first_name", "patronymic", "iin", "birth_date", "sex", "kundelik_id",
                   "file_number"]
@@ -391,6 +395,24 @@ def _new_accounts(people: list[KPerson], prefix: str, role: Role | None) -> dict
     return created
 
 
+def _name_key(name: str) -> tuple[str, ...]:
+    """Surname and first name, compared without case or "ё" (a file's "Surname First Patronymic" and Kundelik's
+    names meet here)."""
+    return tuple(name.casefold().replace("ё", "е").split()[:2])
+
+
+def _adopt(person: KPerson, candidates: list[User]) -> User | None:
+    """The one account among ``candidates`` (already tied to the same child or class) that has no Kundelik
+    person yet and carries the person's name: it becomes the person's account instead of a second one."""
+    same = {u.id: u for u in candidates
+            if u.kundelik_person_id is None and _name_key(u.full_name or "") == _name_key(person.full_name)}
+    if len(same) != 1:
+        return None
+    found = next(iter(same.values()))
+    found.kundelik_person_id = person.id
+    return found
+
+
 def _relation(parent: KPerson) -> str:
     return {"female": GuardianRelation.MOTHER, "male": GuardianRelation.FATHER}.get(
         parent.sex, GuardianRelation.GUARDIAN).value
@@ -400,6 +422,17 @@ def _write_parents(data: KSchool, pupils: dict[str | None, Pupil], report: dict[
     counts = report["counts"]
     wanted = {p.id: p for parents in data.parents.values() for p in parents}
     accounts = _accounts(set(wanted))
+    for pupil_person, parents in data.parents.items():
+        pupil = pupils.get(pupil_person)
+        unknown = [p for p in parents if p.id not in accounts]
+        if pupil is None or not unknown:
+            continue
+        guardians = [link.user for link in pupil.guardian_links if is_parent_account(link.user)]
+        for parent in unknown:
+            found = _adopt(parent, guardians)
+            if found is not None:  # the parent a roster file brought in: now found by Kundelik too
+                accounts[parent.id] = found
+                counts["parents_found"] += 1
     missing = [wanted[i] for i in sorted(set(wanted) - set(accounts))]
     accounts.update(_new_accounts(missing, "parent", Role.PARENT))
     counts["parents_new"] += len(missing)
@@ -433,6 +466,16 @@ def _write_class_teachers(school: School, data: KSchool, classes: dict[str, Scho
     counts = report["counts"]
     teachers = {c.teacher.id: c.teacher for c in data.classes if c.teacher is not None}
     accounts = _accounts(set(teachers))
+    for group in data.classes:
+        if group.teacher is None or group.teacher.id in accounts:
+            continue
+        holders = list(db.session.execute(select(User).join(RoleAssignment).where(
+            RoleAssignment.role == Role.CLASS_TEACHER.value, RoleAssignment.class_id == classes[group.id].id))
+            .scalars())
+        found = _adopt(group.teacher, holders)
+        if found is not None:  # the class's teacher appointed by hand: now found by Kundelik too
+            accounts[group.teacher.id] = found
+            counts["teachers_found"] += 1
     missing = [teachers[i] for i in sorted(set(teachers) - set(accounts))]
     accounts.update(_new_accounts(missing, "teacher", None))
     counts["teachers_new"] += len(missing)

@@ -18,7 +18,7 @@ from app.kundelik import fetch, sync
 from app.kundelik.client import KundelikRefused, KundelikUnavailable
 from app.kundelik.models import KundelikToken
 from kundelik_local.data import Person, group_id
-from tests.factories import make_iin, make_pupil
+from tests.factories import make_iin, make_pupil, make_user
 from tests.kundelik.sync_support import entries, keep_token, link_school, run, totals
 
 TEACHER_7A = "3000000000904"
@@ -228,3 +228,27 @@ def test_a_new_class_teacher_replaces_the_former_kundelik_one_and_hand_given_rol
         RoleAssignment.class_id == world.c7a.id, RoleAssignment.role == Role.CLASS_TEACHER.value)).scalars())
     assert "t7a" in holders, "a role given by hand is not the sync's to take back"
     assert len(holders) == 2
+
+
+def test_accounts_a_roster_file_or_an_admin_made_are_found_not_doubled(school, world, kundelik):
+    here = kundelik.local.world
+    child = here.persons[here.groups[group_id(1)].members[1]]
+    [(_kind, mother_id)] = here.relatives[child.id]
+    mother = here.persons[mother_id]
+    pupil = make_pupil(world.c7a)
+    pupil.set_identity(last_name=child.last_name, first_name=child.first_name, patronymic=None, iin=None)
+    pupil.kundelik_id, pupil.birth_date = str(child.id), child.birthday
+    from_file = make_user(Role.PARENT, children=(pupil,))
+    from_file.full_name = f"{mother.last_name} {mother.first_name} Қосымша"
+    world.t7a.full_name = "Бекова Айнұр"  # 7А's class teacher in Kundelik, appointed by hand in Senim
+    db.session.commit()
+
+    done = run(school, world.a1)
+
+    counts = done.report["counts"]
+    assert counts["parents_found"] == 1 and counts["parents_new"] == 59
+    assert from_file.kundelik_person_id == str(mother.id)
+    assert counts["teachers_found"] == 1 and counts["teachers_new"] == 2
+    assert world.t7a.kundelik_person_id == TEACHER_7A
+    assert counts["class_teachers_assigned"] == 2, "t7a holds 7А already"
+    assert run(school, world.a1).report["changes"] == 0
