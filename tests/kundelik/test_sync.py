@@ -14,7 +14,7 @@ from app.auth.roles import Role
 from app.core.audit import AuditAction
 from app.core.models import Pupil, PupilGuardian, PupilSource, SchoolClass, pupil_name_index
 from app.extensions import db
-from app.kundelik import fetch, sync
+from app.kundelik import fetch, sync_write
 from app.kundelik.client import KundelikRefused, KundelikUnavailable
 from app.kundelik.models import KundelikToken
 from kundelik_local.data import Person, group_id
@@ -202,18 +202,18 @@ def test_a_pupil_is_found_by_iin_when_kundelik_gives_one(school, world):
                            "iin": iin, "birthday": f"{holder.birth_date.isoformat()}T00:00:00"})
     data = fetch.KSchool(school.kundelik_id, "№ 7", [fetch.KClass(str(group_id(1)), 7, "А", 2026, [person])])
 
-    report = sync._write_school(school, data, None)
+    report = sync_write.write_school(school, data, None)
 
     assert report["counts"]["pupils_new"] == 0 and report["counts"]["pupils_updated"] == 1
     assert holder.kundelik_id == "3000000007777"
 
 
 def test_the_sync_grants_no_role_that_reads_pupil_data():
-    assert sync.GRANTED_ROLES == (Role.PARENT, Role.CLASS_TEACHER)
-    assert not any(reads_pupil_data(role) for role in sync.GRANTED_ROLES)
+    assert sync_write.GRANTED_ROLES == (Role.PARENT, Role.CLASS_TEACHER)
+    assert not any(reads_pupil_data(role) for role in sync_write.GRANTED_ROLES)
     user = User(username="x", password_hash="!")
     with pytest.raises(ValueError):
-        sync._grant(user, Role.PSYCHOLOGIST)
+        sync_write._grant(user, Role.PSYCHOLOGIST)
 
 
 def test_a_new_class_teacher_replaces_the_former_kundelik_one_and_hand_given_roles_stay(school, world, kundelik):
