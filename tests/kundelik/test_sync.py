@@ -3,7 +3,8 @@ move, a departed pupil, a new parent, the API failing mid-way, an expired token,
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,14 +13,16 @@ from app.auth.models import RoleAssignment, User
 from app.auth.permissions import reads_pupil_data
 from app.auth.roles import Role
 from app.core.audit import AuditAction
-from app.core.models import Pupil, PupilGuardian, PupilSource, SchoolClass, pupil_name_index
+from app.core.models import Pupil, PupilGuardian, PupilSource, SchoolClass, pupil_name_index, utcnow
 from app.extensions import db
 from app.kundelik import fetch, sync_write
 from app.kundelik.client import KundelikRefused, KundelikUnavailable
 from app.kundelik.models import KundelikToken
 from kundelik_local.data import Person, group_id
+from kundelik_local.server import Grant
 from tests.factories import make_iin, make_pupil, make_user
-from tests.kundelik.sync_support import entries, keep_token, link_school, run, totals
+from tests.kundelik.sync_support import DIRECTOR_PERSON as DIRECTOR
+from tests.kundelik.sync_support import SCOPE, entries, keep_token, link_school, run, totals
 
 TEACHER_7A = "3000000000904"
 
@@ -252,3 +255,31 @@ def test_accounts_a_roster_file_or_an_admin_made_are_found_not_doubled(school, w
     assert world.t7a.kundelik_person_id == TEACHER_7A
     assert counts["class_teachers_assigned"] == 2, "t7a holds 7А already"
     assert run(school, world.a1).report["changes"] == 0
+
+
+def test_an_expired_token_with_a_refresh_token_is_refreshed_and_kept(school, world, kundelik):
+    row = db.session.execute(select(KundelikToken)).scalar_one()
+    old_access = row.access_token
+    kundelik.local.refresh_tokens["refresh-1"] = Grant(DIRECTOR, kundelik.local.client_id, SCOPE, time.time() + 600)
+    row.refresh_token, row.expires_at = "refresh-1", utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    done = run(school, world.a1)
+
+    assert done.status == "succeeded"
+    db.session.refresh(row)
+    assert row.access_token != old_access and row.refresh_token != "refresh-1" and row.expires_at > utcnow()
+
+
+def test_rows_senim_refuses_stop_the_sync_with_every_problem_listed(school, world, kundelik):
+    here = kundelik.local.world
+    nameless = here.persons[here.groups[group_id(0)].members[0]]
+    nameless.birthday = None  # a new pupil without a birth date (Senim needs it for age norms)
+
+    failed = run(school, world.a1)
+
+    assert failed.status == "failed" and failed.error == "roster_errors"
+    [problem] = failed.report["problems"]
+    assert (problem["code"], problem["column"], problem["class"], problem["person"]) == (
+        "required", "birth_date", "5А", str(nameless.id))
+    assert _kundelik_pupils() == []
