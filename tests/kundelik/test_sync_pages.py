@@ -203,3 +203,22 @@ def test_migration_0023_adds_the_class_id_and_the_runs_and_removes_them(tmp_path
 
 def test_the_sync_models_and_their_migration_agree(app_ctx):
     assert model_drift("kundelik_sync_runs", "school_classes") == []
+
+
+def test_the_token_kept_at_a_directors_kundelik_sign_in_runs_the_sync(en, world, kundelik):
+    """End to end: the director signs in with Kundelik (and her second factor), then syncs from the page."""
+    from tests.factories import csrf_token, totp_now
+    from tests.kundelik.conftest import sign_in_with_kundelik
+
+    link_school(world.s1)
+    world.a1.kundelik_person_id = "3000000000901"
+    db.session.commit()
+    assert sign_in_with_kundelik(en, "director").status_code == 302
+    en.post("/mfa", data={"code": totp_now(world.a1), "csrf_token": csrf_token(en, "/mfa")})
+
+    response = post(en, f"/kundelik/sync/schools/{world.s1.id}/runs", form_page="/kundelik/sync/")
+
+    page = en.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The roster was synced" in page
+    [entry] = entries(AuditAction.KUNDELIK_SYNC)
+    assert entry["token_of"] == world.a1.id and entry["pupils_new"] == 60
