@@ -142,6 +142,11 @@ class BaseConfig:
     #: Seconds to wait for Kundelik, and how long a started sign-in (its state) stays valid.
     SENIM_KUNDELIK_TIMEOUT = 10
     SENIM_KUNDELIK_STATE_TTL = timedelta(minutes=10)
+    #: Roster sync (app.kundelik.sync): retries of a call that meets 429, 503 or an HTML page, the first wait in
+    #: seconds (doubled at each retry), and whether the admin page runs the sync in a background thread.
+    SENIM_KUNDELIK_SYNC_RETRIES = 3
+    SENIM_KUNDELIK_SYNC_BACKOFF = 2.0
+    SENIM_KUNDELIK_SYNC_BACKGROUND = True
 
     # --- e-mail --------------------------------------------------------------------
     SENIM_SMTP_HOST = ""
@@ -214,6 +219,8 @@ class TestingConfig(DevelopmentConfig):
     SERVER_NAME = None
     TRUSTED_HOSTS = None
     SENIM_BASE_URL = "http://localhost"  # the test client's host
+    SENIM_KUNDELIK_SYNC_BACKOFF = 0.0  # retries at once
+    SENIM_KUNDELIK_SYNC_BACKGROUND = False  # the page's run finishes inside the request (one test runs the thread)
 
 
 class ProductionConfig(BaseConfig):

@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.guidance.views import bp as guidance_bp
     from app.help.views import bp as help_bp
+    from app.kundelik.sync_views import bp as kundelik_sync_bp
     from app.kundelik.views import bp as kundelik_bp
     from app.monitoring.views import bp as monitoring_bp
     from app.parents.views import bp as parents_bp
@@ -90,7 +91,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, admin_bp, pupils_bp, parents_bp, reports_bp, classes_bp,
                       consent_bp, screening_bp, roster_bp, monitoring_bp, help_bp, seminars_bp, street_law_bp,
-                      guidance_bp, kundelik_bp):
+                      guidance_bp, kundelik_bp,
+                      kundelik_sync_bp):
         app.register_blueprint(blueprint)
 
 
@@ -99,6 +101,7 @@ def _register_cli(app: Flask) -> None:
     from app.core.mail_cli import mail_cli
     from app.guidance.cli import guidance_cli
     from app.kundelik.cli import kundelik_cli
+    from app.kundelik.sync_cli import register as register_kundelik_sync
     from app.roster.cli import roster_cli
     from app.screening.cli import instruments as instruments_cli
     from app.screening.workflow_cli import screening_cli
@@ -107,3 +110,4 @@ def _register_cli(app: Flask) -> None:
     for group in (audit_cli, keys_cli, demo_cli, mail_cli, instruments_cli, screening_cli, roster_cli, seminars_cli,
                   guidance_cli, kundelik_cli):
         app.cli.add_command(group)
+    register_kundelik_sync(kundelik_cli)

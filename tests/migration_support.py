@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import Connection, text
 
 from app import create_app
 from app.extensions import db
@@ -23,3 +24,22 @@ def scratch_app(database_url: str) -> Iterator[Flask]:
             yield app
         finally:
             db.engine.dispose()
+
+
+def model_drift(*words: str) -> list[object]:
+    """Differences between the models and the migrated database (alembic autogenerate) that mention any of
+    ``words`` (table or column names): empty when the models and their migration agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    return [d for d in diff if any(word in repr(d) for word in words)]
+
+
+def insert_school(connection: Connection) -> None:
+    """Region 1, district 1 and school 1, written with SQL (a migration test's models may not match yet)."""
+    connection.execute(text("INSERT INTO regions (id, name_kk, name_ru) VALUES (1, 'r', 'r')"))
+    connection.execute(text("INSERT INTO districts (id, region_id, name_kk, name_ru) VALUES (1, 1, 'd', 'd')"))
+    connection.execute(text("INSERT INTO schools (id, district_id, name_kk, name_ru, default_language) "
+                            "VALUES (1, 1, 's', 's', 'kk')"))

@@ -76,6 +76,9 @@ class Permission(enum.StrEnum):
     #: Bring a school's roster in from a file (classes, pupils, parents) and download it: identity data of the
     #: whole school, so an admin (any school) and the school's director only, not the psychologist.
     ROSTER_IMPORT = "roster:import:manage"
+    #: Sync a school's roster from the Kundelik API and read the runs' reports: the same data and holders as
+    #: the file import.
+    ROSTER_SYNC = "roster:kundelik:sync"
     #: Case files: read (and list) the cases one is owner or team member of, or holds a live grant for.
     MONITORING_CASE_READ = "monitoring:case:read"
     #: Add notes to such a case.
@@ -112,7 +115,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_SCHOOLS, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.AUDIT_READ,
         P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.REPORTS_AGGREGATE,
-        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.HELP_DIRECTORY_MANAGE,
+        P.SCREENING_INSTRUMENTS, P.SCREENING_UPLOAD, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.ROSTER_SYNC,
+        P.HELP_DIRECTORY_MANAGE,
         P.SEMINARS_STATS,
         P.GUIDANCE_STAFF_READ, P.GUIDANCE_PUPIL_READ, P.GUIDANCE_WRITE, P.GUIDANCE_REVIEW, P.GUIDANCE_NATIONAL,
     }),
@@ -121,7 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # answers for who viewed the school's pupils' records (the per-pupil access log).
     Role.DIRECTOR: frozenset({
         P.ACCOUNT_SELF, P.ADMIN_CLASSES, P.ADMIN_STAFF, P.REPORTS_AGGREGATE,
-        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.PUPIL_ACCESS_LOG,
+        P.SCREENING_ESCALATIONS, P.GUIDANCE_READ, P.ROSTER_IMPORT, P.ROSTER_SYNC, P.PUPIL_ACCESS_LOG,
         P.MONITORING_CASE_READ, P.MONITORING_CASE_NOTE, P.MONITORING_REGISTRY_READ, P.MONITORING_OVERDUE_COUNTS,
         P.MONITORING_FOLLOWUPS, P.MONITORING_CHRONOLOGY,
         P.MONITORING_EMERGENCY, P.MONITORING_EMERGENCY_REVIEW,
@@ -172,7 +176,8 @@ IDENTITY_PERMISSIONS = frozenset({
     P.PUPIL_LIST, P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.CLASS_FLAGS, P.PARENT_CHILD,
     P.SCREENING_RESULTS, P.SCREENING_ENTER, P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.ROSTER_IMPORT,
     P.GUIDANCE_RECOMMEND,  # lists the school's pupils by name to choose whose parents get an article
-    P.PARENT_MEETING_REQUEST, P.PARENT_MEETING_MANAGE, P.PARENT_SUMMARY_MANAGE, *MONITORING_PERMISSIONS,
+    P.PARENT_MEETING_REQUEST, P.PARENT_MEETING_MANAGE, P.PARENT_SUMMARY_MANAGE, P.ROSTER_SYNC,
+    *MONITORING_PERMISSIONS,
 })
 
 #: Permissions that read or change a pupil's records beyond a name on a class list (results, alerts, the pupil
@@ -180,7 +185,8 @@ IDENTITY_PERMISSIONS = frozenset({
 #: (app.admin.accounts); a director cannot take over such an account by setting its password or second factor.
 PUPIL_DATA_PERMISSIONS = frozenset({
     P.PUPIL_READ, P.PUPIL_MANAGE, P.PUPIL_ACCESS_LOG, P.SCREENING_RESULTS, P.SCREENING_ENTER,
-    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD, P.ROSTER_IMPORT, P.PARENT_MEETING_MANAGE,
+    P.SCREENING_ALERTS, P.SCREENING_CAMPAIGNS, P.CONSENT_RECORD, P.ROSTER_IMPORT, P.ROSTER_SYNC,
+    P.PARENT_MEETING_MANAGE,
     P.PARENT_SUMMARY_MANAGE, *MONITORING_PERMISSIONS,
 })
 

@@ -164,6 +164,13 @@ class AuditAction(enum.StrEnum):
     ROSTER_IMPORT = "roster:import:commit"
     #: The school's roster was downloaded in the template's format.
     ROSTER_EXPORT = "roster:export"
+    #: A roster sync from Kundelik was written: one entry per school and run; details: counts, account ids of
+    #: class-teacher roles granted or revoked, never a name.
+    KUNDELIK_SYNC = "roster:kundelik:sync"
+    #: A roster sync from Kundelik stopped and wrote nothing; details: the reason.
+    KUNDELIK_SYNC_FAILED = "roster:kundelik:failed"
+    #: The report of a sync run was opened (it names the pupils moved, left or to be checked).
+    KUNDELIK_SYNC_REPORT = "roster:kundelik:report"
     # Monitoring: every entry names the pupil (for "who viewed this record"), never a risk level, reason or note.
     CASE_OPENED = "monitoring:case:open"
     CASE_READ = "monitoring:case:read"

@@ -116,6 +116,8 @@ class SchoolClass(Model):
     school_year: Mapped[int]
     #: Language of instruction (kk or ru).
     language: Mapped[str] = mapped_column(String(2), default=Language.KK.value)
+    #: Kundelik's id of the class (its edu group), set by the roster sync (app.kundelik.sync). Not personal data.
+    kundelik_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     school: Mapped[School] = relationship(back_populates="classes")
     pupils: Mapped[list[Pupil]] = relationship(back_populates="school_class")
 

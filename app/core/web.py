@@ -44,6 +44,7 @@ NAVIGATION: list[tuple[str, Any, Permission]] = [
     ("admin.classes", _l("Classes"), Permission.ADMIN_CLASSES),
     ("admin.staff", _l("Staff"), Permission.ADMIN_STAFF),
     ("roster.index", _l("Roster import"), Permission.ROSTER_IMPORT),
+    ("kundelik_sync.index", _l("Roster from Kundelik"), Permission.ROSTER_SYNC),
     ("help.services_admin", _l("Help directory"), Permission.HELP_DIRECTORY_MANAGE),
     ("admin.audit_log", _l("Audit log"), Permission.AUDIT_READ),
     ("auth.account", _l("My account"), Permission.ACCOUNT_SELF),

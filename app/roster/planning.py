@@ -255,7 +255,8 @@ def _plan_pupils(plan: Plan, school: School, records: list[PupilRecord], classes
 # --- parents ----------------------------------------------------------------------------------------
 
 
-def _is_parent_account(user: User) -> bool:
+def is_parent_account(user: User) -> bool:
+    """A parent's account: no pupil record, no role but parent (a roster import or sync links only these)."""
     return user.pupil_id is None and all(Role(a.role) is Role.PARENT for a in user.assignments)
 
 
@@ -300,7 +301,7 @@ def _plan_parents(plan: Plan, school: School, records: list[ParentRecord], pupil
             continue
         what, value = record.contact
         candidates = (by_email if what == "email" else by_phone).get(value, [])
-        parents = [u for u in candidates if _is_parent_account(u)]
+        parents = [u for u in candidates if is_parent_account(u)]
         if len(parents) > 1:
             plan.problems.append(problem("contact_ambiguous", Sheet.PARENTS, record.row, what, what=what))
             continue

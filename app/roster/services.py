@@ -160,7 +160,7 @@ def _apply_classes(plan: Plan, school: School) -> dict[tuple[int, str], SchoolCl
 
 
 def _apply_pupils(plan: Plan, school: School, classes: dict[tuple[int, str], SchoolClass],
-                  step: Progress) -> dict[int, Pupil]:
+                  step: Progress, source: PupilSource) -> dict[int, Pupil]:
     created: dict[int, Pupil] = {}
     for change in plan.pupils:
         step(1)
@@ -169,7 +169,7 @@ def _apply_pupils(plan: Plan, school: School, classes: dict[tuple[int, str], Sch
         if change.kind == Kind.NEW:
             pupil = Pupil(school_id=school.id, class_id=class_id, birth_date=record.birth_date, sex=record.sex,
                           kundelik_id=record.kundelik_id, import_key=record.file_number,
-                          source=PupilSource.IMPORT.value)
+                          source=source.value)
             pupil.set_identity(last_name=record.last_name, first_name=record.first_name,
                                patronymic=record.patronymic, iin=record.iin)
             db.session.add(pupil)
@@ -198,11 +198,11 @@ def _mark_left(plan: Plan) -> None:
         pupil.active, pupil.left_at = False, now
 
 
-def _usernames(count: int) -> list[str]:
-    """``count`` unused sign-in names "parent-xxxxxxxx" (random: no personal data in a sign-in name)."""
+def new_usernames(count: int, prefix: str = "parent") -> list[str]:
+    """``count`` unused sign-in names "<prefix>-xxxxxxxx" (random: no personal data in a sign-in name)."""
     names: list[str] = []
     while len(names) < count:
-        wanted = {f"parent-{secrets.token_hex(4)}" for _ in range(count - len(names))}
+        wanted = {f"{prefix}-{secrets.token_hex(4)}" for _ in range(count - len(names))}
         taken = set(db.session.execute(select(User.username).where(User.username.in_(wanted))).scalars())
         names.extend(sorted(wanted - taken - set(names)))
     return names
@@ -217,7 +217,7 @@ def _new_account(record: ParentRecord, username: str) -> User:
 
 
 def _apply_parents(plan: Plan, pupils: dict[int, Pupil], step: Progress) -> None:
-    names = iter(_usernames(sum(1 for c in plan.parents if c.kind == "new")))
+    names = iter(new_usernames(sum(1 for c in plan.parents if c.kind == "new")))
     accounts: dict[tuple[str, str], User] = {}
     for change in plan.parents:
         if change.account_id is None and change.record.contact not in accounts:
@@ -239,6 +239,25 @@ def _apply_parents(plan: Plan, pupils: dict[int, Pupil], step: Progress) -> None
     db.session.flush()
 
 
+def write(plan: Plan, *, school: School, mark_left: bool, progress: Progress | None = None,
+          source: PupilSource = PupilSource.IMPORT) -> dict[str, int]:
+    """Write a committable plan into the open transaction (no audit, no commit); return its counts.
+
+    Shared by the file import (:func:`apply`) and the Kundelik sync (app.kundelik.sync), which adds its own
+    changes, audit entry and commit around it. Pupils missing from the plan are marked as left only with
+    ``mark_left``; nothing is ever deleted."""
+    if not plan.can_commit:
+        raise NotCommittable(plan)
+    step = progress or (lambda _n: None)
+    db.session.connection().execution_options(insertmanyvalues_page_size=PAGE_SIZE)
+    classes = _apply_classes(plan, school)
+    pupils = _apply_pupils(plan, school, classes, step, source)
+    if mark_left:
+        _mark_left(plan)
+    _apply_parents(plan, pupils, step)
+    return {**plan.counts(), "pupils_left": len(plan.left) if mark_left else 0}
+
+
 def apply(plan: Plan, *, actor: User | None, school: School, mark_left: bool, upload: RosterUpload | None = None,
           progress: Progress | None = None, via: str = "web") -> dict[str, int]:
     """Write the plan in one transaction with one audit entry of counts, and commit; return the counts.
@@ -248,8 +267,6 @@ def apply(plan: Plan, *, actor: User | None, school: School, mark_left: bool, up
     """
     if not plan.can_commit:
         raise NotCommittable(plan)
-    step = progress or (lambda _n: None)
-    db.session.connection().execution_options(insertmanyvalues_page_size=PAGE_SIZE)
     counts = {**plan.counts(), "pupils_left": len(plan.left) if mark_left else 0}
     if upload is not None:
         claimed = db.session.connection().execute(
@@ -259,11 +276,7 @@ def apply(plan: Plan, *, actor: User | None, school: School, mark_left: bool, up
         if claimed != 1:
             db.session.rollback()
             raise NotCommittable(None)
-    classes = _apply_classes(plan, school)
-    pupils = _apply_pupils(plan, school, classes, step)
-    if mark_left:
-        _mark_left(plan)
-    _apply_parents(plan, pupils, step)
+    write(plan, school=school, mark_left=mark_left, progress=progress)
     audit.record(actor, AuditAction.ROSTER_IMPORT, school_id=school.id,
                  object_type="roster_upload" if upload is not None else "school",
                  object_id=upload.uuid if upload is not None else school.id,

@@ -1,0 +1,62 @@
+"""The roster sync's pages (the school's page with its runs, a finished report, a failed run's problems) pass axe
+and fit a 390 px phone in kk, ru and en. The runs are stored directly: the live server talks to no Kundelik."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.roles import Role
+from app.core.models import Pupil, utcnow
+from app.extensions import db
+from app.kundelik.runs import KundelikSyncRun
+from tests.browser.checks import DESKTOP, FULL_LANGUAGE, PHONE, check_page
+from tests.browser.pages import LANGUAGES, LiveServer, _demo_school, requires_chromium
+
+pytestmark = [pytest.mark.browser, requires_chromium]
+
+
+def _runs(live: LiveServer) -> tuple[str, str]:
+    """A finished run that moved one pupil and marked one as left, and a run Kundelik's rows stopped."""
+    with live.app.app_context():
+        school = _demo_school()
+        first, second = db.session.execute(select(Pupil.id).where(Pupil.school_id == school.id)
+                                           .order_by(Pupil.id).limit(2)).scalars()
+        counts = {"pupils_new": 3, "pupils_moved": 1, "pupils_left": 1, "pupils_unchanged": 55, "pupils_may_match": 1}
+        done = KundelikSyncRun(school_id=school.id, via="cli", status="succeeded", step="done", finished_at=utcnow(),
+                               report_json=json.dumps({
+                                   "counts": counts, "changes": 5, "school_year": 2026,
+                                   "moved": [{"pupil": first, "from": "8Б", "to": "9Ә"}],
+                                   "left": [{"pupil": second, "class": "10А"}],
+                                   "may_match": [{"class": "7А", "person": "3000000000077"}],
+                                   "warnings": [{"code": "own_account", "class": "8Б"}]}))
+        failed = KundelikSyncRun(school_id=school.id, via="cli", status="failed", step="saving", error="roster_errors",
+                                 finished_at=utcnow(), report_json=json.dumps({"problems": [
+                                     {"code": "required", "sheet": "pupils", "row": 2, "column": "birth_date",
+                                      "params": {}, "class": "7А", "person": "3000000000078"}]}))
+        db.session.add_all([done, failed])
+        db.session.commit()
+        return done.uuid, failed.uuid
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_sync_pages(open_context: Callable[..., Any], live_server: LiveServer,
+                        account_state: Callable[..., dict[str, Any]], artifacts: Path, language: str) -> None:
+    done, failed = _runs(live_server)
+    state = account_state(Role.DIRECTOR, language)
+    devices = [(open_context(storage_state=state, **PHONE).new_page(), "phone")]
+    if language == FULL_LANGUAGE:
+        devices.append((open_context(storage_state=state, **DESKTOP).new_page(), "desktop"))
+    problems: list[str] = []
+    for name, path in (("kundelik-sync", "/kundelik/sync/"), ("kundelik-sync-report", f"/kundelik/sync/runs/{done}"),
+                       ("kundelik-sync-failed", f"/kundelik/sync/runs/{failed}")):
+        for page, device in devices:
+            response = page.goto(path)
+            assert response.status == 200, f"{path}: {response.status}"
+            problems += check_page(page, artifacts, name, language, axe=device == "phone", device=device)
+    assert not problems, "axe:\n" + "\n".join(problems)
