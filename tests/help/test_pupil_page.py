@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from tests.factories import login, post
 
 
@@ -29,3 +33,21 @@ def test_the_pupils_page_speaks_to_a_child_in_kazakh_and_russian(client, world):
     post(client, "/language", {"language": "ru", "next": "/me"}, form_page="/me")
     page = client.get("/me").get_data(as_text=True)
     assert "Напиши школьному психологу" in page
+
+
+FORMAL = {
+    "ru": re.compile(r"\b(вы|вас|вам|ваш\w*|здравствуйте|можете|хотите)\b", re.IGNORECASE),
+    "kk": re.compile(r"\b(сіз\w*|сәлеметсіз\w*|аласыз|өзіңіз)\b", re.IGNORECASE),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_the_pupils_own_page_never_uses_the_formal_you(client, world, language):
+    """Issue 11 item 7: the pupil's page speaks to a child ("сен"/"ты"), as the questionnaires do; the site-wide
+    footer is not part of the page's own text."""
+    login(client, world.pupil1)
+    post(client, "/language", {"language": language, "next": "/me"}, form_page="/me")
+    page = client.get("/me").get_data(as_text=True)
+    main = page[page.index("<main") : page.index("</main>")]
+    words = re.sub(r"<[^>]+>", " ", main)
+    assert not FORMAL[language].findall(words), FORMAL[language].findall(words)
