@@ -192,6 +192,10 @@ class AuditAction(enum.StrEnum):
     CASE_EMERGENCY_QUEUE_READ = "monitoring:case:emergency_queue"
     CASE_ATTACHMENT_ADDED = "monitoring:case:attachment_added"
     CASE_ATTACHMENT_DOWNLOADED = "monitoring:case:attachment_download"
+    #: The sending side withdrew a transfer before it was answered (written in both schools' chains).
+    TRANSFER_WITHDRAWN = "monitoring:transfer:withdraw"
+    #: The case owner or the school administrator ended someone's emergency access before it ran out.
+    CASE_EMERGENCY_REVOKED = "monitoring:case:emergency_revoked"
 
 
 class AuditEntry(Model):
