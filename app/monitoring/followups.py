@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
@@ -63,13 +63,20 @@ def _local(moment: object) -> date:
 
 
 def _latest(pupil_ids: Iterable[int]) -> tuple[dict[int, FollowUp], dict[int, FollowUp]]:
-    """The latest follow-up of each pupil, and of each case (one query)."""
+    """The latest follow-up of each pupil, and of each case (one query that reads those rows only, however long
+    the history)."""
     ids = list(set(pupil_ids))
     by_pupil: dict[int, FollowUp] = {}
     by_case: dict[int, FollowUp] = {}
     if not ids:
         return by_pupil, by_case
-    rows = db.session.execute(select(FollowUp).where(FollowUp.pupil_id.in_(ids))
+    newest = (FollowUp.done_on.desc(), FollowUp.id.desc())
+    ranked = select(FollowUp.id.label("id"),
+                    func.row_number().over(partition_by=FollowUp.pupil_id, order_by=newest).label("in_pupil"),
+                    func.row_number().over(partition_by=FollowUp.case_id, order_by=newest).label("in_case"),
+                    ).where(FollowUp.pupil_id.in_(ids)).subquery()
+    latest = select(ranked.c.id).where(or_(ranked.c.in_pupil == 1, ranked.c.in_case == 1))
+    rows = db.session.execute(select(FollowUp).where(FollowUp.id.in_(latest))
                               .order_by(FollowUp.done_on, FollowUp.id)).scalars()
     for row in rows:
         by_pupil[row.pupil_id] = row
@@ -119,31 +126,48 @@ class DueRow:
         return self.due_on < day
 
 
+def _case_due_on(case: MonitoringCase, settings: dict[int, FollowUpSetting], by_case: dict[int, FollowUp]) -> date:
+    last = by_case.get(case.id)
+    interval = settings[case.id].interval_days if case.id in settings else default_interval()
+    return due_date(start=_local(case.opened_at), interval=interval, last_done=last.done_on if last else None,
+                    last_next=last.next_on if last else None)
+
+
+def _entry_due_on(entry: RegistryEntry, by_pupil: dict[int, FollowUp]) -> date:
+    last = by_pupil.get(entry.pupil_id)
+    return due_date(start=entry.started_on, interval=default_interval(), last_done=last.done_on if last else None,
+                    last_next=last.next_on if last else None)
+
+
 def _case_rows(cases: list[MonitoringCase]) -> list[DueRow]:
     settings = _intervals(c.id for c in cases)
     _pupils, by_case = _latest(c.pupil_id for c in cases)
     rows = []
     for case in cases:
         last = by_case.get(case.id)
-        interval = settings[case.id].interval_days if case.id in settings else default_interval()
         rows.append(DueRow(
             pupil_uuid=case.pupil.uuid, pupil_name=case.pupil.short_name,
             class_label=case.pupil.school_class.label if case.pupil.school_class else "—",
-            school_id=case.school_id, case_uuid=case.uuid,
-            due_on=due_date(start=_local(case.opened_at), interval=interval,
-                            last_done=last.done_on if last else None, last_next=last.next_on if last else None),
+            school_id=case.school_id, case_uuid=case.uuid, due_on=_case_due_on(case, settings, by_case),
             last_done_on=last.done_on if last else None))
     return rows
 
 
-def _registry_rows(entries: list[RegistryEntry], exclude: set[int]) -> list[DueRow]:
-    """One row per registered pupil without an open case (the case's schedule covers the others)."""
+def _first_entries(entries: list[RegistryEntry], exclude: set[int]) -> dict[int, RegistryEntry]:
+    """Each registered pupil's earliest current entry, for pupils without an open case (the case's schedule
+    covers the others)."""
     starts: dict[int, RegistryEntry] = {}
     for entry in entries:
         if entry.pupil_id in exclude:
             continue
         if entry.pupil_id not in starts or entry.started_on < starts[entry.pupil_id].started_on:
             starts[entry.pupil_id] = entry
+    return starts
+
+
+def _registry_rows(entries: list[RegistryEntry], exclude: set[int]) -> list[DueRow]:
+    """One row per registered pupil without an open case."""
+    starts = _first_entries(entries, exclude)
     by_pupil, _cases = _latest(starts)
     rows = []
     for pupil_id, entry in starts.items():
@@ -151,11 +175,14 @@ def _registry_rows(entries: list[RegistryEntry], exclude: set[int]) -> list[DueR
         rows.append(DueRow(
             pupil_uuid=entry.pupil.uuid, pupil_name=entry.pupil.short_name,
             class_label=entry.pupil.school_class.label if entry.pupil.school_class else "—",
-            school_id=entry.school_id, case_uuid=None,
-            due_on=due_date(start=entry.started_on, interval=default_interval(),
-                            last_done=last.done_on if last else None, last_next=last.next_on if last else None),
+            school_id=entry.school_id, case_uuid=None, due_on=_entry_due_on(entry, by_pupil),
             last_done_on=last.done_on if last else None))
     return rows
+
+
+def _with_open_case(pupil_ids: set[int]) -> set[int]:
+    return set(db.session.execute(select(MonitoringCase.pupil_id).where(
+        MonitoringCase.pupil_id.in_(pupil_ids), MonitoringCase.status.in_(NOT_CLOSED))).scalars())
 
 
 def _open_cases(query: object) -> list[MonitoringCase]:
@@ -175,10 +202,7 @@ def my_schedule(*, actor: User) -> list[DueRow]:
     rows = _case_rows(cases)
     if has_permission(actor, Permission.MONITORING_REGISTRY_MANAGE):
         entries = _current_entries(visible_registry_entries(actor, Permission.MONITORING_REGISTRY_MANAGE))
-        pupils = {e.pupil_id for e in entries}
-        with_case = set(db.session.execute(select(MonitoringCase.pupil_id).where(
-            MonitoringCase.pupil_id.in_(pupils), MonitoringCase.status.in_(NOT_CLOSED))).scalars())
-        rows += _registry_rows(entries, with_case)
+        rows += _registry_rows(entries, _with_open_case({e.pupil_id for e in entries}))
     rows.sort(key=lambda r: (r.due_on, r.pupil_name.casefold()))
     return rows
 
@@ -220,9 +244,22 @@ def read_dashboard(*, actor: User) -> tuple[list[DueRow], list[SchoolCount]]:
 
 
 def overdue_count(*, actor: User) -> int:
-    """How many of ``actor``'s follow-ups are overdue (the menu's count)."""
+    """How many of ``actor``'s follow-ups are overdue (the menu's count, on every page): the same schedule as
+    :func:`my_schedule`, from dates only, with no pupil loaded or decrypted."""
     day = today()
-    return sum(1 for row in my_schedule(actor=actor) if row.overdue(day))
+    cases = list(db.session.execute(visible_cases(actor, Permission.MONITORING_CASE_READ).where(
+        MonitoringCase.status.in_(NOT_CLOSED))).scalars())
+    settings = _intervals(c.id for c in cases)
+    _pupils, by_case = _latest(c.pupil_id for c in cases)
+    due = [_case_due_on(case, settings, by_case) for case in cases]
+    if has_permission(actor, Permission.MONITORING_REGISTRY_MANAGE):
+        entries = list(db.session.execute(visible_registry_entries(actor, Permission.MONITORING_REGISTRY_MANAGE)
+                                          .where(RegistryEntry.ended_on.is_(None))).scalars())
+        with_case = _with_open_case({e.pupil_id for e in entries})
+        starts = _first_entries(entries, with_case)
+        by_pupil, _cases = _latest(starts)
+        due += [_entry_due_on(entry, by_pupil) for entry in starts.values()]
+    return sum(1 for on in due if on < day)
 
 
 # --- recording ----------------------------------------------------------------------------------------------------
