@@ -16,19 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
 
 from bench.pg import Cluster
 from bench.pupils import Browser
-from bench.run_submit import PYTHON, RESULTS, ROOT, Gunicorn, app_env, cores, ensure_wrk, measure
+from bench.run_submit import PYTHON, ROOT, Gunicorn, app_env, cores, ensure_wrk, measure, run_facts, save_result
 
 #: The issue's target for both pages.
 TARGET_P99_MS = 150
@@ -146,19 +144,9 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], plan: dict, se
               f"{row['app_cpu_ms']:>10.2f} {row['db_cpu_ms']:>9.2f}")
     met = all(r["p99_ms"] < TARGET_P99_MS for r in rows if r["run"] != "ceiling")
     print(f"target (p99 < {TARGET_P99_MS} ms on both pages): {'met' if met else 'NOT met'}; {elapsed:.0f} s")
-    result = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"), "host": platform.node(), "cores": cores(),
-        "python": platform.python_version(), "postgresql": settings, "workers": args.workers,
-        "clients": args.clients, "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
-        "school": {k: plan[k] for k in ("pupils", "open_cases", "closed_cases", "service_calls", "counts")},
-        "seed_seconds": plan["seconds"], "runs": rows, "target_met": met, "elapsed_s": round(elapsed, 1),
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"monitoring-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"written {path.relative_to(ROOT)}")
-    if any(r["unexpected_responses"] for r in rows):
-        raise SystemExit("some responses were not the expected ones: see the JSON")
+    school = {k: plan[k] for k in ("pupils", "open_cases", "closed_cases", "service_calls", "counts")}
+    save_result("monitoring", {**run_facts(args, settings, elapsed), "school": school, "seed_seconds": plan["seconds"],
+                               "runs": rows, "target_met": met})
 
 
 if __name__ == "__main__":

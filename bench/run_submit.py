@@ -309,17 +309,27 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], schools: dict,
     targets_met = all(r["ratio"] >= 0.6 and r["p99_ms"] < 150 for r in rows if r["run"] != "ceiling")
     print(f"target (>= 0.60 of the ceiling, p99 < 150 ms): {'met' if targets_met else 'NOT met'}; "
           f"audit chains verify: {all(intact.values())}; {elapsed:.0f} s")
-    result = {
+    save_result("submit", {**run_facts(args, settings, elapsed), "runs": rows, "targets_met": targets_met,
+                           "audit_intact": intact})
+
+
+def run_facts(args: argparse.Namespace, settings: dict, elapsed: float) -> dict:
+    """What every result file says about the run: when, where, with what settings and load."""
+    return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "host": platform.node(), "cores": cores(),
         "python": platform.python_version(), "postgresql": settings, "workers": args.workers,
         "clients": args.clients, "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
-        "runs": rows, "targets_met": targets_met, "audit_intact": intact, "elapsed_s": round(elapsed, 1),
+        "elapsed_s": round(elapsed, 1),
     }
+
+
+def save_result(name: str, result: dict) -> None:
+    """Write ``result`` to bench/results/<name>-<UTC time>.json; fail the run if a response was unexpected."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"submit-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"written {path.relative_to(ROOT)}")
-    if any(r["unexpected_responses"] for r in rows):
+    if any(r["unexpected_responses"] for r in result["runs"]):
         raise SystemExit("some responses were not the expected ones: see the JSON")
 
 

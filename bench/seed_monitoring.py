@@ -260,9 +260,9 @@ class Seeder:
 
 
 def _counts() -> dict[str, int]:
-    tables = ("screening_results", "screening_alerts", "registry_entries", "registry_events", "monitoring_cases", "case_events",
-              "case_notes", "parent_contacts", "case_referrals", "safety_plan_versions", "plan_reviews", "followups",
-              "audit_entries")
+    tables = ("screening_results", "screening_alerts", "registry_entries", "registry_events", "monitoring_cases",
+              "case_events", "case_notes", "parent_contacts", "case_referrals", "safety_plan_versions", "plan_reviews",
+              "followups", "audit_entries")
     return {t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}  # noqa: S608
 
 

@@ -75,7 +75,7 @@ class Entry:
 
 
 #: Lines on one page of the chronology.
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)

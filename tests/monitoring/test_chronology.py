@@ -3,6 +3,7 @@ reading audited as a read of the pupil, and a query count that does not grow wit
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -163,6 +164,10 @@ def test_pages_show_whole_days_and_together_hold_everything(app: Flask, world) -
         end = page.earlier_to
     assert sorted(seen) == sorted(f"day {i} {p}" for i in range(40) for p in "ab")
     assert seen[0] == "day 39 b" or seen[0] == "day 39 a"
+    # The page (50 lines) links to the earlier ones; following the link shows the oldest days.
     client = signed_in(app, world.psy1)
     text = client.get(f"/monitoring/pupils/{world.p1.uuid}/chronology").get_data(as_text=True)
-    assert "Show earlier" not in text  # fewer lines than a page
+    assert "day 39 b" in text and "day 0 a" not in text
+    link = re.search(r'href="([^"]+)">Show earlier', text).group(1).replace("&amp;", "&")
+    earlier = client.get(link).get_data(as_text=True)
+    assert "day 0 a" in earlier and "day 39 b" not in earlier and "Show earlier" not in earlier

@@ -3,42 +3,25 @@ menu's counts (open alerts, overdue follow-ups) included, whether there are 3 ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from app.extensions import db
 from app.monitoring import followups, plans, referrals, registry, services
 from app.monitoring.plan_models import ContactWay, PlanKind
 from app.monitoring.referral_models import ReferralDestination
-from tests.factories import make_pupil
+from tests.factories import make_pupil, sql_statements
 from tests.monitoring.support import acute_alert, open_case, register
 from tests.security.helpers import signed_in
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _page(client: FlaskClient, path: str, *must_show: str) -> int:
     """Statements of one GET of ``path`` (after a first one, so both sizes are measured alike)."""
     assert client.get(path).status_code == 200
     db.session.expire_all()
-    with _statements() as seen:
+    with sql_statements() as seen:
         response = client.get(path)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
