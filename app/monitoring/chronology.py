@@ -119,6 +119,11 @@ class Window:
         return query.limit(self.limit + 1) if self.limit is not None else query
 
 
+def _person(relationship: Any) -> Any:
+    """Load a line's author with it (one join), without their role assignments: a name is all a line shows."""
+    return joinedload(relationship).lazyload(User.assignments)
+
+
 def _name(user: User | None) -> str:
     return user.display_name if user is not None else ""
 
@@ -186,7 +191,7 @@ def _alerts(pupil: Pupil) -> list[Line]:
 def _registry(actor: User, pupil: Pupil, window: Window) -> list[Line]:
     entries = visible_registry_entries(actor, Permission.MONITORING_REGISTRY_READ).where(
         RegistryEntry.pupil_id == pupil.id).with_only_columns(RegistryEntry.id)
-    rows = db.session.execute(window.moments(select(RegistryEvent).options(joinedload(RegistryEvent.actor))
+    rows = db.session.execute(window.moments(select(RegistryEvent).options(_person(RegistryEvent.actor))
                                              .where(RegistryEvent.entry_id.in_(entries)), RegistryEvent.at)).scalars()
 
     def line(event: RegistryEvent) -> Line:
@@ -258,19 +263,19 @@ def _cases(actor: User, pupil: Pupil, wanted: set[EntryType], window: Window) ->
         return db.session.execute(query).scalars()
 
     if EntryType.CASE in wanted:
-        found += _lines(rows(window.moments(select(CaseEvent).options(joinedload(CaseEvent.actor))
+        found += _lines(rows(window.moments(select(CaseEvent).options(_person(CaseEvent.actor))
                                             .where(CaseEvent.case_id.in_(cases)), CaseEvent.at)),
                         EntryType.CASE, lambda e: e.at, _case_event)
     if EntryType.NOTE in wanted:
-        found += _lines(rows(window.moments(select(CaseNote).options(joinedload(CaseNote.author))
+        found += _lines(rows(window.moments(select(CaseNote).options(_person(CaseNote.author))
                                             .where(CaseNote.case_id.in_(cases)), CaseNote.at)),
                         EntryType.NOTE, lambda n: n.at, _note)
     if EntryType.PLAN in wanted:
-        found += _lines(rows(window.moments(select(PlanReview).options(joinedload(PlanReview.actor))
+        found += _lines(rows(window.moments(select(PlanReview).options(_person(PlanReview.actor))
                                             .where(PlanReview.case_id.in_(cases)), PlanReview.at)),
                         EntryType.PLAN, lambda r: r.at, _review)
         found += _lines(rows(window.moments(
-            select(SafetyPlanVersion).options(joinedload(SafetyPlanVersion.saved_by))
+            select(SafetyPlanVersion).options(_person(SafetyPlanVersion.saved_by))
             .join(SafetyPlan, SafetyPlan.id == SafetyPlanVersion.plan_id)
             .where(SafetyPlan.case_id.in_(cases)), SafetyPlanVersion.saved_at)),
             EntryType.PLAN, lambda v: v.saved_at, _plan_saved)
@@ -278,11 +283,11 @@ def _cases(actor: User, pupil: Pupil, wanted: set[EntryType], window: Window) ->
         condition: Any = FollowUp.case_id.in_(cases)
         if has_permission(actor, Permission.MONITORING_REGISTRY_READ):
             condition = condition | ((FollowUp.pupil_id == pupil.id) & FollowUp.case_id.is_(None))
-        found += _lines(rows(window.days(select(FollowUp).options(joinedload(FollowUp.actor)).where(condition),
+        found += _lines(rows(window.days(select(FollowUp).options(_person(FollowUp.actor)).where(condition),
                                          FollowUp.done_on, FollowUp.id)),
                         EntryType.FOLLOWUP, lambda f: _midday(f.done_on), _followup)
     if EntryType.PARENT_CONTACT in wanted:
-        found += _lines(rows(window.days(select(ParentContact).options(joinedload(ParentContact.actor))
+        found += _lines(rows(window.days(select(ParentContact).options(_person(ParentContact.actor))
                                          .where(ParentContact.case_id.in_(cases)),
                                          ParentContact.contacted_on, ParentContact.id)),
                         EntryType.PARENT_CONTACT, lambda c: _midday(c.contacted_on), _contact)
