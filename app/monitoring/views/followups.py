@@ -195,7 +195,7 @@ def chronology(pupil_uuid: str) -> str:
         if start is not None:
             args["from"] = start.isoformat()
         earlier = url_for("monitoring.chronology", pupil_uuid=pupil.uuid, **args)
-    names = plan_labels.entry_types()
+    names = {kind: str(words) for kind, words in plan_labels.entry_types().items()}  # once, not per line
     return render_template("monitoring/plans/chronology.html", pupil=pupil, entries=page.entries, allowed=allowed,
                            chosen=chosen, start=start, end=end, names=names, earlier=earlier,
                            earlier_to=page.earlier_to)
