@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import tempfile
@@ -26,7 +25,18 @@ import pyotp
 
 from bench.pg import Cluster
 from bench.pupils import Browser
-from bench.run_submit import PYTHON, ROOT, Gunicorn, app_env, cores, ensure_wrk, measure, run_facts, save_result
+from bench.run_submit import (
+    PYTHON,
+    ROOT,
+    Gunicorn,
+    app_env,
+    cores,
+    ensure_wrk,
+    measure,
+    prepare_ceiling,
+    run_facts,
+    save_result,
+)
 
 #: The issue's target for both pages.
 TARGET_P99_MS = 150
@@ -88,12 +98,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {"ceiling": [], "caseload": [], "chronology": []}
     with tempfile.TemporaryDirectory(prefix="senim-bench.") as tmp, Cluster() as cluster:
         workdir = Path(tmp)
-        print(f"PostgreSQL {cluster.settings()['server_version']} on 127.0.0.1:{cluster.port} (fsync on), "
-              f"{cores()} cores, gunicorn sync x {args.workers}, {args.clients} clients, {args.seconds} s runs",
-              flush=True)
-        cluster.psql("CREATE DATABASE bench_ceiling")
-        ceiling_env = dict(os.environ, DATABASE_URL=cluster.url("bench_ceiling"), PYTHONPATH=str(ROOT))
-        subprocess.run([PYTHON, "-m", "bench.ceiling_app"], cwd=ROOT, env=ceiling_env, check=True)
+        ceiling_env = prepare_ceiling(cluster, args)
         env, plan = seed(cluster, args.pupils, args.heavy, workdir)
         print(f"  seeded in {plan['seconds']} s ({plan['service_calls']} service calls): "
               + ", ".join(f"{k} {v}" for k, v in plan["counts"].items()), flush=True)

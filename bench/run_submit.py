@@ -247,12 +247,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {"ceiling": []}
     with tempfile.TemporaryDirectory(prefix="senim-bench.") as tmp, Cluster() as cluster:
         workdir = Path(tmp)
-        print(f"PostgreSQL {cluster.settings()['server_version']} on 127.0.0.1:{cluster.port} (fsync on), "
-              f"{cores()} cores, gunicorn sync x {args.workers}, {args.clients} clients, {args.seconds} s runs",
-              flush=True)
-        cluster.psql("CREATE DATABASE bench_ceiling")
-        ceiling_env = dict(os.environ, DATABASE_URL=cluster.url("bench_ceiling"), PYTHONPATH=str(ROOT))
-        subprocess.run([PYTHON, "-m", "bench.ceiling_app"], cwd=ROOT, env=ceiling_env, check=True)
+        ceiling_env = prepare_ceiling(cluster, args)
         schools = {}
         for size in args.sizes:
             name = f"senim_{size}"
@@ -276,6 +271,17 @@ def main() -> None:
         intact = {name: audit_intact(env) for name, (env, _plan) in schools.items()}
         settings = cluster.settings()
     report(args, runs, schools, intact, settings, time.monotonic() - started)
+
+
+def prepare_ceiling(cluster: Cluster, args: argparse.Namespace) -> dict[str, str]:
+    """Say what the run is, create the bare ceiling's database; return the ceiling's environment."""
+    print(f"PostgreSQL {cluster.settings()['server_version']} on 127.0.0.1:{cluster.port} (fsync on), "
+          f"{cores()} cores, gunicorn sync x {args.workers}, {args.clients} clients, {args.seconds} s runs",
+          flush=True)
+    cluster.psql("CREATE DATABASE bench_ceiling")
+    env = dict(os.environ, DATABASE_URL=cluster.url("bench_ceiling"), PYTHONPATH=str(ROOT))
+    subprocess.run([PYTHON, "-m", "bench.ceiling_app"], cwd=ROOT, env=env, check=True)
+    return env
 
 
 def _median(results: list[dict], key: str) -> float:
