@@ -205,7 +205,6 @@ def decline(*, actor: User, transfer: CaseTransfer, version: int | None, reason:
     return transfer
 
 
-
 def withdraw(*, actor: User, transfer: CaseTransfer, version: int | None) -> CaseTransfer:
     """Take back a transfer that waits for an answer (the sending side: the owner or a school administrator on the
     team); the receiving school no longer sees it. Audited in both schools' chains."""
