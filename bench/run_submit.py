@@ -247,12 +247,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {"ceiling": []}
     with tempfile.TemporaryDirectory(prefix="senim-bench.") as tmp, Cluster() as cluster:
         workdir = Path(tmp)
-        print(f"PostgreSQL {cluster.settings()['server_version']} on 127.0.0.1:{cluster.port} (fsync on), "
-              f"{cores()} cores, gunicorn sync x {args.workers}, {args.clients} clients, {args.seconds} s runs",
-              flush=True)
-        cluster.psql("CREATE DATABASE bench_ceiling")
-        ceiling_env = dict(os.environ, DATABASE_URL=cluster.url("bench_ceiling"), PYTHONPATH=str(ROOT))
-        subprocess.run([PYTHON, "-m", "bench.ceiling_app"], cwd=ROOT, env=ceiling_env, check=True)
+        ceiling_env = prepare_ceiling(cluster, args)
         schools = {}
         for size in args.sizes:
             name = f"senim_{size}"
@@ -276,6 +271,17 @@ def main() -> None:
         intact = {name: audit_intact(env) for name, (env, _plan) in schools.items()}
         settings = cluster.settings()
     report(args, runs, schools, intact, settings, time.monotonic() - started)
+
+
+def prepare_ceiling(cluster: Cluster, args: argparse.Namespace) -> dict[str, str]:
+    """Say what the run is, create the bare ceiling's database; return the ceiling's environment."""
+    print(f"PostgreSQL {cluster.settings()['server_version']} on 127.0.0.1:{cluster.port} (fsync on), "
+          f"{cores()} cores, gunicorn sync x {args.workers}, {args.clients} clients, {args.seconds} s runs",
+          flush=True)
+    cluster.psql("CREATE DATABASE bench_ceiling")
+    env = dict(os.environ, DATABASE_URL=cluster.url("bench_ceiling"), PYTHONPATH=str(ROOT))
+    subprocess.run([PYTHON, "-m", "bench.ceiling_app"], cwd=ROOT, env=env, check=True)
+    return env
 
 
 def _median(results: list[dict], key: str) -> float:
@@ -309,17 +315,27 @@ def report(args: argparse.Namespace, runs: dict[str, list[dict]], schools: dict,
     targets_met = all(r["ratio"] >= 0.6 and r["p99_ms"] < 150 for r in rows if r["run"] != "ceiling")
     print(f"target (>= 0.60 of the ceiling, p99 < 150 ms): {'met' if targets_met else 'NOT met'}; "
           f"audit chains verify: {all(intact.values())}; {elapsed:.0f} s")
-    result = {
+    save_result("submit", {**run_facts(args, settings, elapsed), "runs": rows, "targets_met": targets_met,
+                           "audit_intact": intact})
+
+
+def run_facts(args: argparse.Namespace, settings: dict, elapsed: float) -> dict:
+    """What every result file says about the run: when, where, with what settings and load."""
+    return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "host": platform.node(), "cores": cores(),
         "python": platform.python_version(), "postgresql": settings, "workers": args.workers,
         "clients": args.clients, "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
-        "runs": rows, "targets_met": targets_met, "audit_intact": intact, "elapsed_s": round(elapsed, 1),
+        "elapsed_s": round(elapsed, 1),
     }
+
+
+def save_result(name: str, result: dict) -> None:
+    """Write ``result`` to bench/results/<name>-<UTC time>.json; fail the run if a response was unexpected."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"submit-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"written {path.relative_to(ROOT)}")
-    if any(r["unexpected_responses"] for r in rows):
+    if any(r["unexpected_responses"] for r in result["runs"]):
         raise SystemExit("some responses were not the expected ones: see the JSON")
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
 import pyotp
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from app.auth.models import RoleAssignment, User
@@ -186,3 +189,18 @@ def post(client: FlaskClient, path: str, data: dict | None = None, *, form_page:
     payload = dict(data or {})
     payload.setdefault("csrf_token", csrf_token(client, form_page or path))
     return client.post(path, data=payload)
+
+
+@contextmanager
+def sql_statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block (a query-count pin)."""
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

@@ -140,9 +140,13 @@ def mfa_throttled(user: User) -> bool:
     return failures_since(FailurePurpose.MFA, key=_mfa_key(user)) >= current_app.config["SENIM_MFA_MAX_FAILURES"]
 
 
-def _code_failed(user: User, ip: str) -> None:
+def _count_code_failure(user: User, ip: str) -> None:
     count_failure(FailurePurpose.MFA, key=_mfa_key(user), ip=ip)
     audit.record(user, AuditAction.MFA_FAILED, outcome=Outcome.DENIED, object_type="user", object_id=user.id)
+
+
+def _code_failed(user: User, ip: str) -> None:
+    _count_code_failure(user, ip)
     db.session.commit()
 
 
@@ -166,19 +170,27 @@ def enroll_mfa(*, user: User, secret: str, code: str, ip: str) -> bool:
     return True
 
 
-def verify_mfa(*, user: User, code: str, ip: str) -> bool:
-    """Check a second-factor code; a code is never accepted twice; too many failures throttle."""
+def check_mfa(*, user: User, code: str, ip: str) -> bool:
+    """Check a second-factor code like :func:`verify_mfa`, inside the caller's transaction: the code's use (or the
+    failure) and its audit entry are written but not committed, so a caller that grants something on success
+    commits the check, the grant and their audit entries together."""
     if mfa_throttled(user) or user.totp_secret is None:
-        _code_failed(user, ip)
+        _count_code_failure(user, ip)
         return False
     step = totp.verify_code(user.totp_secret, code, last_used_step=user.totp_last_step)
     if step is None:
-        _code_failed(user, ip)
+        _count_code_failure(user, ip)
         return False
     _mark_verified(user, step)
     audit.record(user, AuditAction.MFA_VERIFIED, object_type="user", object_id=user.id)
-    db.session.commit()
     return True
+
+
+def verify_mfa(*, user: User, code: str, ip: str) -> bool:
+    """Check a second-factor code; a code is never accepted twice; too many failures throttle."""
+    ok = check_mfa(user=user, code=code, ip=ip)
+    db.session.commit()
+    return ok
 
 
 def reauthenticate(*, user: User, password: str, code: str | None, ip: str) -> bool:

@@ -240,6 +240,10 @@ class AuditAction(enum.StrEnum):
     SUMMARY_RELEASED = "parents:summary:release"
     SUMMARY_WITHDRAWN = "parents:summary:withdraw"
     SUMMARY_LIST_READ = "parents:summary:list"
+    #: The sending side withdrew a transfer before it was answered (written in both schools' chains).
+    TRANSFER_WITHDRAWN = "monitoring:transfer:withdraw"
+    #: The case owner or the school administrator ended someone's emergency access before it ran out.
+    CASE_EMERGENCY_REVOKED = "monitoring:case:emergency_revoked"
 
 
 class AuditEntry(Model):

@@ -145,6 +145,8 @@ AUDIT_ACTION_LABELS: dict[A, LazyString] = {
     A.CASE_EMERGENCY_QUEUE_READ: _l("Emergency access reviews opened"),
     A.CASE_ATTACHMENT_ADDED: _l("Attachment added to a case"),
     A.CASE_ATTACHMENT_DOWNLOADED: _l("Case attachment downloaded"),
+    A.TRANSFER_WITHDRAWN: _l("Case transfer withdrawn"),
+    A.CASE_EMERGENCY_REVOKED: _l("Emergency access ended early"),
     A.PASSWORD_RESET_REQUESTED: _l("New password requested"),
     A.PASSWORD_RESET_COMPLETED: _l("New password chosen with an e-mailed link"),
     A.PASSWORD_RESET_REFUSED: _l("New password request refused"),

@@ -29,7 +29,9 @@ class EditConflict(Exception):
         self.record = record
 
 
-def _refuse(actor: User, record: Any, object_type: str) -> EditConflict:
+def refused(actor: User, record: Any, object_type: str) -> EditConflict:
+    """The conflict of a change that lost a race for ``record`` (also the first of a one-per-case record): nothing
+    is kept of it, the refusal is audited, and the caller raises the returned :class:`EditConflict`."""
     db.session.rollback()  # the record is expired: its next read shows the current version
     audit.record_now(actor, AuditAction.EDIT_CONFLICT, outcome=Outcome.FAILED, school_id=record.school_id,
                      pupil_id=record.pupil_id, object_type=object_type, object_id=record.uuid,
@@ -42,12 +44,12 @@ def versioned(*, actor: User, record: Any, version: int | None, object_type: str
     """Run a change of ``record`` made from a form loaded at ``version`` and commit it, or raise
     :class:`EditConflict` (audited, nothing changed) when the record has moved on."""
     if version is None or record.version != version:
-        raise _refuse(actor, record, object_type)
+        raise refused(actor, record, object_type)
     try:
         yield
         db.session.commit()
     except StaleDataError:
-        raise _refuse(actor, record, object_type) from None
+        raise refused(actor, record, object_type) from None
     except Exception:
         db.session.rollback()  # a refused change leaves nothing half-done for a later commit to save
         raise

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
@@ -62,20 +63,44 @@ def _local(moment: object) -> date:
     return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()  # type: ignore[attr-defined]
 
 
-def _latest(pupil_ids: Iterable[int]) -> tuple[dict[int, FollowUp], dict[int, FollowUp]]:
-    """The latest follow-up of each pupil, and of each case (one query)."""
+class Last(NamedTuple):
+    """The dates of a pupil's or a case's latest follow-up (what a due date needs)."""
+
+    done_on: date
+    next_on: date | None
+
+
+def _latest(pupil_ids: Iterable[int]) -> tuple[dict[int, Last], dict[int, Last]]:
+    """The latest follow-up of each pupil, and of each case: one query that returns those rows' dates only,
+    however long the history (no follow-up is loaded or decrypted)."""
     ids = list(set(pupil_ids))
-    by_pupil: dict[int, FollowUp] = {}
-    by_case: dict[int, FollowUp] = {}
+    by_pupil: dict[int, Last] = {}
+    by_case: dict[int, Last] = {}
     if not ids:
         return by_pupil, by_case
-    rows = db.session.execute(select(FollowUp).where(FollowUp.pupil_id.in_(ids))
-                              .order_by(FollowUp.done_on, FollowUp.id)).scalars()
+    newest = (FollowUp.done_on.desc(), FollowUp.id.desc())
+    ranked = select(FollowUp.pupil_id, FollowUp.case_id, FollowUp.done_on, FollowUp.next_on,
+                    func.row_number().over(partition_by=FollowUp.pupil_id, order_by=newest).label("in_pupil"),
+                    func.row_number().over(partition_by=FollowUp.case_id, order_by=newest).label("in_case"),
+                    ).where(FollowUp.pupil_id.in_(ids)).subquery()
+    rows = db.session.execute(select(ranked).where(or_(ranked.c.in_pupil == 1, ranked.c.in_case == 1)))
     for row in rows:
-        by_pupil[row.pupil_id] = row
-        if row.case_id is not None:
-            by_case[row.case_id] = row
+        last = Last(row.done_on, row.next_on)
+        if row.in_pupil == 1:
+            by_pupil[row.pupil_id] = last
+        if row.case_id is not None and row.in_case == 1:
+            by_case[row.case_id] = last
     return by_pupil, by_case
+
+
+def _interval_days(case_ids: Iterable[int]) -> dict[int, int]:
+    """The cases' own follow-up intervals (cases without one use the default)."""
+    ids = list(set(case_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(select(FollowUpSetting.case_id, FollowUpSetting.interval_days)
+                              .where(FollowUpSetting.case_id.in_(ids)))
+    return {case_id: days for case_id, days in rows}
 
 
 def _intervals(case_ids: Iterable[int]) -> dict[int, FollowUpSetting]:
@@ -119,31 +144,48 @@ class DueRow:
         return self.due_on < day
 
 
+def _case_due_on(case: Any, intervals: dict[int, int], by_case: dict[int, Last]) -> date:
+    """When the follow-up of ``case`` (a case, or a row with its id and opened_at) is due."""
+    last = by_case.get(case.id)
+    return due_date(start=_local(case.opened_at), interval=intervals.get(case.id, default_interval()),
+                    last_done=last.done_on if last else None, last_next=last.next_on if last else None)
+
+
+def _entry_due_on(entry: Any, by_pupil: dict[int, Last]) -> date:
+    last = by_pupil.get(entry.pupil_id)
+    return due_date(start=entry.started_on, interval=default_interval(), last_done=last.done_on if last else None,
+                    last_next=last.next_on if last else None)
+
+
 def _case_rows(cases: list[MonitoringCase]) -> list[DueRow]:
-    settings = _intervals(c.id for c in cases)
+    intervals = _interval_days(c.id for c in cases)
     _pupils, by_case = _latest(c.pupil_id for c in cases)
     rows = []
     for case in cases:
         last = by_case.get(case.id)
-        interval = settings[case.id].interval_days if case.id in settings else default_interval()
         rows.append(DueRow(
             pupil_uuid=case.pupil.uuid, pupil_name=case.pupil.short_name,
             class_label=case.pupil.school_class.label if case.pupil.school_class else "—",
-            school_id=case.school_id, case_uuid=case.uuid,
-            due_on=due_date(start=_local(case.opened_at), interval=interval,
-                            last_done=last.done_on if last else None, last_next=last.next_on if last else None),
+            school_id=case.school_id, case_uuid=case.uuid, due_on=_case_due_on(case, intervals, by_case),
             last_done_on=last.done_on if last else None))
     return rows
 
 
-def _registry_rows(entries: list[RegistryEntry], exclude: set[int]) -> list[DueRow]:
-    """One row per registered pupil without an open case (the case's schedule covers the others)."""
-    starts: dict[int, RegistryEntry] = {}
+def _first_entries(entries: Iterable[Any], exclude: set[int]) -> dict[int, Any]:
+    """Each registered pupil's earliest current entry (an entry, or a row with its pupil_id and started_on), for
+    pupils without an open case (the case's schedule covers the others)."""
+    starts: dict[int, Any] = {}
     for entry in entries:
         if entry.pupil_id in exclude:
             continue
         if entry.pupil_id not in starts or entry.started_on < starts[entry.pupil_id].started_on:
             starts[entry.pupil_id] = entry
+    return starts
+
+
+def _registry_rows(entries: list[RegistryEntry], exclude: set[int]) -> list[DueRow]:
+    """One row per registered pupil without an open case."""
+    starts = _first_entries(entries, exclude)
     by_pupil, _cases = _latest(starts)
     rows = []
     for pupil_id, entry in starts.items():
@@ -151,11 +193,14 @@ def _registry_rows(entries: list[RegistryEntry], exclude: set[int]) -> list[DueR
         rows.append(DueRow(
             pupil_uuid=entry.pupil.uuid, pupil_name=entry.pupil.short_name,
             class_label=entry.pupil.school_class.label if entry.pupil.school_class else "—",
-            school_id=entry.school_id, case_uuid=None,
-            due_on=due_date(start=entry.started_on, interval=default_interval(),
-                            last_done=last.done_on if last else None, last_next=last.next_on if last else None),
+            school_id=entry.school_id, case_uuid=None, due_on=_entry_due_on(entry, by_pupil),
             last_done_on=last.done_on if last else None))
     return rows
+
+
+def _with_open_case(pupil_ids: set[int]) -> set[int]:
+    return set(db.session.execute(select(MonitoringCase.pupil_id).where(
+        MonitoringCase.pupil_id.in_(pupil_ids), MonitoringCase.status.in_(NOT_CLOSED))).scalars())
 
 
 def _open_cases(query: object) -> list[MonitoringCase]:
@@ -175,10 +220,7 @@ def my_schedule(*, actor: User) -> list[DueRow]:
     rows = _case_rows(cases)
     if has_permission(actor, Permission.MONITORING_REGISTRY_MANAGE):
         entries = _current_entries(visible_registry_entries(actor, Permission.MONITORING_REGISTRY_MANAGE))
-        pupils = {e.pupil_id for e in entries}
-        with_case = set(db.session.execute(select(MonitoringCase.pupil_id).where(
-            MonitoringCase.pupil_id.in_(pupils), MonitoringCase.status.in_(NOT_CLOSED))).scalars())
-        rows += _registry_rows(entries, with_case)
+        rows += _registry_rows(entries, _with_open_case({e.pupil_id for e in entries}))
     rows.sort(key=lambda r: (r.due_on, r.pupil_name.casefold()))
     return rows
 
@@ -220,9 +262,24 @@ def read_dashboard(*, actor: User) -> tuple[list[DueRow], list[SchoolCount]]:
 
 
 def overdue_count(*, actor: User) -> int:
-    """How many of ``actor``'s follow-ups are overdue (the menu's count)."""
+    """How many of ``actor``'s follow-ups are overdue (the menu's count, on every page): the same schedule as
+    :func:`my_schedule`, from dates only, with no pupil loaded or decrypted."""
     day = today()
-    return sum(1 for row in my_schedule(actor=actor) if row.overdue(day))
+    cases = db.session.execute(visible_cases(actor, Permission.MONITORING_CASE_READ).where(
+        MonitoringCase.status.in_(NOT_CLOSED)).with_only_columns(
+        MonitoringCase.id, MonitoringCase.pupil_id, MonitoringCase.opened_at)).all()
+    intervals = _interval_days(c.id for c in cases)
+    _pupils, by_case = _latest(c.pupil_id for c in cases)
+    due = [_case_due_on(case, intervals, by_case) for case in cases]
+    if has_permission(actor, Permission.MONITORING_REGISTRY_MANAGE):
+        entries = db.session.execute(visible_registry_entries(actor, Permission.MONITORING_REGISTRY_MANAGE)
+                                     .where(RegistryEntry.ended_on.is_(None))
+                                     .with_only_columns(RegistryEntry.pupil_id, RegistryEntry.started_on)).all()
+        with_case = _with_open_case({e.pupil_id for e in entries})
+        starts = _first_entries(entries, with_case)
+        by_pupil, _cases = _latest(starts)
+        due += [_entry_due_on(entry, by_pupil) for entry in starts.values()]
+    return sum(1 for on in due if on < day)
 
 
 # --- recording ----------------------------------------------------------------------------------------------------

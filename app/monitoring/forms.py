@@ -115,6 +115,12 @@ class EmergencyReviewForm(FlaskForm):
     note = _reason_field(_l("Note"))
 
 
+class EmergencyRevokeForm(FlaskForm):
+    """End a running emergency access early (the button carries the grant's version)."""
+
+    version = _version()
+
+
 class AttachmentForm(FlaskForm):
     """Attach a file to a note (PDF, PNG, JPEG or Word .docx)."""
 

@@ -59,6 +59,10 @@ class WrongCode(EmergencyError):
     """The second-factor code was wrong, used before, or the user has none."""
 
 
+class NotLive(EmergencyError):
+    """The emergency access has already ended (ran out or was revoked)."""
+
+
 def _audit(actor: User, case: MonitoringCase, action: AuditAction, *, outcome: Outcome = Outcome.SUCCESS,
            **details: object) -> None:
     audit.record(actor, action, outcome=outcome, school_id=case.school_id, pupil_id=case.pupil_id,
@@ -89,7 +93,8 @@ def request_access(*, actor: User, pupil: Pupil, reason: str, code: str, ip: str
         raise NoOpenCase()
     if _can_read(actor, case):
         raise AlreadyOnCase(case)
-    if not auth_services.verify_mfa(user=actor, code=(code or "").strip(), ip=ip):
+    # The check joins this transaction: the code's use, the grant and both audit entries commit together.
+    if not auth_services.check_mfa(user=actor, code=(code or "").strip(), ip=ip):
         _audit(actor, case, AuditAction.CASE_EMERGENCY_ACCESS, outcome=Outcome.DENIED, reason="code")
         db.session.commit()
         raise WrongCode()
@@ -100,8 +105,12 @@ def request_access(*, actor: User, pupil: Pupil, reason: str, code: str, ip: str
     db.session.add(grant)
     db.session.flush()
     _audit(actor, case, AuditAction.CASE_EMERGENCY_ACCESS, grant=grant.uuid, until=grant.expires_at.isoformat())
-    _notify(grant=grant, case=case, actor=actor)
-    db.session.commit()
+    try:
+        _notify(grant=grant, case=case, actor=actor)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()  # no grant, no audit entry and no used code of a half-done request
+        raise
     return grant
 
 
@@ -152,6 +161,7 @@ class ReviewRow:
     reason: str
     review_note: str | None
     live: bool
+    revoked: bool
 
 
 def review_queue(*, actor: User) -> list[ReviewRow]:
@@ -162,7 +172,8 @@ def review_queue(*, actor: User) -> list[ReviewRow]:
     ).order_by(CaseAccessGrant.reviewed_at.is_not(None), CaseAccessGrant.starts_at.desc())).scalars().all()
     now = utcnow()
     rows = [ReviewRow(grant=g, who=g.user.display_name, pupil_name=g.case.pupil.short_name, reason=g.reason,
-                      review_note=g.review_note, live=g.revoked_at is None and _aware(g.expires_at) > now)
+                      review_note=g.review_note, live=g.revoked_at is None and _aware(g.expires_at) > now,
+                      revoked=g.revoked_at is not None and _aware(g.revoked_at) < _aware(g.expires_at))
             for g in grants]
     audit.record_read(actor, AuditAction.CASE_EMERGENCY_QUEUE_READ, details={"count": len(rows)})
     return rows
@@ -182,6 +193,17 @@ def review(*, actor: User, grant: CaseAccessGrant, version: int | None, justifie
         grant.reviewed_at, grant.reviewed_by_id, grant.justified = utcnow(), actor.id, justified
         grant.review_note = text
         _audit(actor, grant.case, AuditAction.CASE_EMERGENCY_REVIEWED, grant=grant.uuid, justified=justified)
+    return grant
+
+
+def revoke(*, actor: User, grant: CaseAccessGrant, version: int | None) -> CaseAccessGrant:
+    """End a running emergency access now (the case owner or the school administrator, from the review queue):
+    the grantee loses access with their next request. Audited; the grant stays in the queue, marked ended early."""
+    with versioned(actor=actor, record=grant, version=version, object_type="emergency_access"):
+        if grant.revoked_at is not None or _aware(grant.expires_at) <= utcnow():
+            raise NotLive()
+        grant.revoked_at = utcnow()
+        _audit(actor, grant.case, AuditAction.CASE_EMERGENCY_REVOKED, grant=grant.uuid)
     return grant
 
 

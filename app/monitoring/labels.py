@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -113,3 +114,18 @@ def template_labels() -> dict[str, Any]:
             "origin": ORIGIN, "team_role": TEAM_ROLE, "registry_kind": REGISTRY_KIND,
             "registry_reason": REGISTRY_REASON, "case_event": CASE_EVENT, "registry_event": REGISTRY_EVENT,
             "label": label, "as_date": as_date}
+
+
+@dataclass(frozen=True)
+class CaseloadWords:
+    """The words of the caseload's badges, looked up once per page: risk level → (words, badge kind), status →
+    words."""
+
+    risk: dict[str, tuple[str, str]]
+    status: dict[str, str]
+
+
+def caseload_words() -> CaseloadWords:
+    """The caseload's badge words in the current language."""
+    return CaseloadWords(risk={r.value: (label(RISK, r.value), label(RISK_BADGE, r.value)) for r in RiskLevel},
+                         status={s.value: label(STATUS, s.value) for s in CaseStatus})

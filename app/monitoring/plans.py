@@ -10,13 +10,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import utcnow
 from app.extensions import db
-from app.monitoring.conflicts import versioned
+from app.monitoring.conflicts import refused, versioned
 from app.monitoring.models import MonitoringCase
 from app.monitoring.plan_models import (
     HELPLINES,
@@ -82,15 +83,7 @@ def save_safety_plan(*, actor: User, case: MonitoringCase, version: int | None, 
     if plan is None:
         if version is not None:  # the form saw a plan that is gone: cannot happen, but never guess
             raise ReasonRequired()
-        plan = SafetyPlan(school_id=case.school_id, pupil_id=case.pupil_id, case_id=case.id, created_at=now,
-                          updated_at=now, updated_by_id=actor.id, review_on=review_on)
-        plan.content = cleaned
-        db.session.add(plan)
-        db.session.flush()
-        _add_version(actor, plan, cleaned, review_on, 1)
-        _audit(actor, AuditAction.SAFETY_PLAN_SAVED, case, "safety_plan", plan.uuid)
-        db.session.commit()
-        return plan
+        return _first_safety_plan(actor, case, cleaned, review_on)
     with versioned(actor=actor, record=plan, version=version, object_type="safety_plan"):
         plan.content = cleaned
         plan.review_on = review_on
@@ -98,6 +91,30 @@ def save_safety_plan(*, actor: User, case: MonitoringCase, version: int | None, 
         number = 1 + max((v.number for v in plan.versions), default=0)
         _add_version(actor, plan, cleaned, review_on, number)
         _audit(actor, AuditAction.SAFETY_PLAN_SAVED, case, "safety_plan", plan.uuid)
+    return plan
+
+
+def _first_safety_plan(actor: User, case: MonitoringCase, content: dict[str, str],
+                       review_on: date | None) -> SafetyPlan:
+    """Save the case's first plan. Two people saving a first plan at the same moment both find none; the unique
+    case index lets one in, and the other gets :class:`EditConflict` with the plan that won (never an error page,
+    never an overwrite)."""
+    now = utcnow()
+    plan = SafetyPlan(school_id=case.school_id, pupil_id=case.pupil_id, case_id=case.id, created_at=now,
+                      updated_at=now, updated_by_id=actor.id, review_on=review_on)
+    plan.content = content
+    try:
+        db.session.add(plan)
+        db.session.flush()
+        _add_version(actor, plan, content, review_on, 1)
+        _audit(actor, AuditAction.SAFETY_PLAN_SAVED, case, "safety_plan", plan.uuid)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        winner = safety_plan_of(case)
+        if winner is None:
+            raise
+        raise refused(actor, winner, "safety_plan") from None
     return plan
 
 
@@ -126,13 +143,22 @@ def read_support_plan(*, actor: User, case: MonitoringCase) -> SupportPlan | Non
 
 
 def _support_plan(actor: User, case: MonitoringCase) -> SupportPlan:
+    """The case's support plan, made on first use. When two people add the first action at the same moment, the
+    unique case index lets one plan in; the other's insert is undone alone (a savepoint) and its action joins the
+    plan that won: both actions kept, no error page."""
     plan = support_plan_of(case)
     if plan is None:
         now = utcnow()
         plan = SupportPlan(school_id=case.school_id, pupil_id=case.pupil_id, case_id=case.id, created_at=now,
                            updated_at=now, updated_by_id=actor.id)
-        db.session.add(plan)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(plan)
+        except IntegrityError:
+            won = support_plan_of(case)
+            if won is None:
+                raise
+            plan = won
     return plan
 
 

@@ -35,6 +35,7 @@ TRANSFER_STATUS = {
     TransferStatus.PENDING: _l("Waiting for the new school"),
     TransferStatus.ACCEPTED: _l("Accepted"),
     TransferStatus.DECLINED: _l("Declined"),
+    TransferStatus.WITHDRAWN: _l("Withdrawn"),
 }
 
 

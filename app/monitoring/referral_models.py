@@ -165,6 +165,8 @@ class TransferStatus(enum.StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    #: The sending side took the proposal back before it was answered.
+    WITHDRAWN = "withdrawn"
 
 
 class CaseTransfer(Model):
@@ -182,7 +184,7 @@ class CaseTransfer(Model):
     to_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("monitoring_cases.id"), index=True)
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
-    #: pending | accepted | declined (plaintext: the receiving school's inbox queries it).
+    #: pending | accepted | declined | withdrawn (plaintext: the receiving school's inbox queries it).
     status: Mapped[str] = mapped_column(String(16), default=TransferStatus.PENDING.value)
     proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
     proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

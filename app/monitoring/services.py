@@ -230,7 +230,8 @@ def caseload(*, actor: User, include_closed: bool = False) -> list[CaseRow]:
     """The cases ``actor`` may read (owner, team, grant): most severe risk first, then the earliest review; the
     reading is audited once (ids and a count)."""
     query = visible_cases(actor, Permission.MONITORING_CASE_READ).options(
-        selectinload(MonitoringCase.pupil).selectinload(Pupil.school_class), selectinload(MonitoringCase.owner))
+        selectinload(MonitoringCase.pupil).selectinload(Pupil.school_class),
+        selectinload(MonitoringCase.owner).lazyload(User.assignments))  # a name is all the list shows
     if not include_closed:
         query = query.where(MonitoringCase.status.in_(NOT_CLOSED))
     rows = [CaseRow(uuid=c.uuid, pupil_name=c.pupil.short_name,

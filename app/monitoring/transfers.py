@@ -1,11 +1,13 @@
-"""Moving a case to the school a pupil moved to: proposed by the sending side, accepted or declined by the
-receiving psychologist.
+"""Moving a case to the school a pupil moved to: proposed by the sending side (which may withdraw it while it
+waits), accepted or declined by the receiving psychologist.
 
 Until it is accepted, the receiving school sees only the pupil's name, class and that a case is waiting. On
 accept, in one transaction: the case and every record of it move to the new school and are re-encrypted under
 the new school's data key; the accepting psychologist becomes the owner; the old team's memberships and access
-grants end (so the old team loses access). Both schools' audit chains get an entry, each time (propose, accept,
-decline). A declined transfer leaves the case where it is, with the reason on the case.
+grants end (so the old team loses access); and the pupil's record itself moves to the new school (out of its old
+class), so the new school's staff see the pupil and the old school's no longer do. Both schools' audit chains get
+an entry, each time (propose, withdraw, accept, decline), and keep them. A declined or withdrawn transfer leaves
+the case where it is.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from app.auth.models import User
 from app.auth.roles import Role
 from app.core import audit
 from app.core.audit import AuditAction
-from app.core.models import Pupil, School, utcnow
+from app.core.models import Pupil, School, pupil_name_index, utcnow
 from app.core.school_keys import SCHOOL_ENCRYPTED_FIELDS, SchoolEncrypted, school_keyring
 from app.extensions import db
 from app.monitoring.conflicts import versioned
@@ -146,6 +148,17 @@ def _reencrypt(case: MonitoringCase, to_school_id: int) -> None:
             descriptor.__set__(row, values[descriptor.name])
 
 
+def _move_pupil(pupil: Pupil, to_school_id: int) -> None:
+    """The pupil's record moves to the new school: out of a class of the old one, the school-scoped name index
+    recomputed (so the new school's search finds the pupil)."""
+    if pupil.school_id == to_school_id:
+        return  # the roster of the new school registered the pupil already
+    pupil.school_id = to_school_id
+    if pupil.school_class is not None and pupil.school_class.school_id != to_school_id:
+        pupil.class_id = None
+    pupil.name_bidx = pupil_name_index(to_school_id, pupil.last_name, pupil.first_name)
+
+
 def is_psychologist_of(user: User, school_id: int) -> bool:
     return any(a.school_id == school_id and Role(a.role) is Role.PSYCHOLOGIST for a in user.assignments)
 
@@ -161,6 +174,7 @@ def accept(*, actor: User, transfer: CaseTransfer, version: int | None) -> Monit
             raise NotPending()
         from_school, now = case.school_id, utcnow()
         _reencrypt(case, transfer.to_school_id)
+        _move_pupil(case.pupil, transfer.to_school_id)
         for member in case.current_members:
             member.removed_at, member.removed_by_id = now, actor.id
         for grant in db.session.execute(select(CaseAccessGrant).where(
@@ -190,3 +204,14 @@ def decline(*, actor: User, transfer: CaseTransfer, version: int | None, reason:
         _audit_both(actor, AuditAction.TRANSFER_DECLINED, transfer, transfer.school_id, transfer.to_school_id)
     return transfer
 
+
+def withdraw(*, actor: User, transfer: CaseTransfer, version: int | None) -> CaseTransfer:
+    """Take back a transfer that waits for an answer (the sending side: the owner or a school administrator on the
+    team); the receiving school no longer sees it. Audited in both schools' chains."""
+    with versioned(actor=actor, record=transfer, version=version, object_type="case_transfer"):
+        if transfer.status != TransferStatus.PENDING.value:
+            raise NotPending()
+        transfer.status, transfer.decided_at, transfer.decided_by_id = (
+            TransferStatus.WITHDRAWN.value, utcnow(), actor.id)
+        _audit_both(actor, AuditAction.TRANSFER_WITHDRAWN, transfer, transfer.school_id, transfer.to_school_id)
+    return transfer

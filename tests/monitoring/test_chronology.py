@@ -3,6 +3,7 @@ reading audited as a read of the pupil, and a query count that does not grow wit
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from app.core.audit import AuditAction
 from app.core.models import utcnow
 from app.extensions import db
 from app.monitoring import followups, plans, registry, services
-from app.monitoring.chronology import EntryType, chronology
+from app.monitoring.chronology import EntryType, chronology, chronology_page
 from app.monitoring.plan_models import ContactWay, PlanKind
 from tests.monitoring.support import acute_alert, entries, open_case, register
 from tests.security.helpers import signed_in
@@ -141,3 +142,32 @@ def test_filters_by_type_and_date_range(app: Flask, world) -> None:
     soc = signed_in(app, world.soc1).get(f"/monitoring/pupils/{world.p1.uuid}/chronology",
                                          query_string={"type": "note"}).get_data(as_text=True)
     assert "note 0" not in soc
+
+
+def test_pages_show_whole_days_and_together_hold_everything(app: Flask, world) -> None:
+    """Follow-ups on 40 days, two a day: pages of 15 lines never split a day, and "show earlier" (the "to" filter)
+    walks back through all of them exactly once."""
+    case = open_case(world)
+    for i in range(40):
+        for part in ("a", "b"):
+            followups.record_followup(actor=world.psy1, pupil=world.p1, case=case,
+                                      done_on=date(2026, 1, 1) + timedelta(days=i), done=f"day {i} {part}",
+                                      outcome="", next_on=None)
+    seen: list[str] = []
+    end = None
+    for _ in range(10):
+        page = chronology_page(actor=world.psy1, pupil=world.p1, types={EntryType.FOLLOWUP}, end=end, size=15)
+        assert len(page.entries) <= 15 and len(page.entries) % 2 == 0  # both lines of a day, or neither
+        seen += [e.detail for e in page.entries]
+        if page.earlier_to is None:
+            break
+        end = page.earlier_to
+    assert sorted(seen) == sorted(f"day {i} {p}" for i in range(40) for p in "ab")
+    assert seen[0] == "day 39 b" or seen[0] == "day 39 a"
+    # The page (50 lines) links to the earlier ones; following the link shows the oldest days.
+    client = signed_in(app, world.psy1)
+    text = client.get(f"/monitoring/pupils/{world.p1.uuid}/chronology").get_data(as_text=True)
+    assert "day 39 b" in text and "day 0 a" not in text
+    link = re.search(r'href="([^"]+)">Show earlier', text).group(1).replace("&amp;", "&")
+    earlier = client.get(link).get_data(as_text=True)
+    assert "day 0 a" in earlier and "day 39 b" not in earlier and "Show earlier" not in earlier

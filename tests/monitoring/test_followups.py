@@ -14,7 +14,7 @@ from app.extensions import db
 from app.monitoring import followups, services
 from app.monitoring.conflicts import EditConflict
 from app.monitoring.plan_models import ContactWay
-from tests.factories import csrf_token
+from tests.factories import csrf_token, make_pupil
 from tests.monitoring.support import entries, open_case, register
 from tests.security.helpers import signed_in
 
@@ -177,3 +177,23 @@ def test_the_registry_tab_leads_to_follow_ups_and_the_chronology(app: Flask, wor
     open_case(world, pupil=world.p2)  # from now on the case holds the follow-ups
     page = client.get(f"/monitoring/pupils/{world.p2.uuid}/registry").get_data(as_text=True)
     assert f"/monitoring/pupils/{world.p2.uuid}/follow-ups" not in page
+
+
+def test_the_menu_count_agrees_with_the_schedule(app: Flask, world, frozen) -> None:
+    """The count is computed from dates only (no pupil loaded); it must say what the schedule says, for cases
+    and for registered pupils without a case, whatever the follow-ups recorded."""
+    late, fine = open_case(world), open_case(world, pupil=world.p2)
+    _opened_on(late, date(2026, 9, 1))
+    _opened_on(fine, date(2026, 9, 1))
+    for day in (date(2026, 9, 20), date(2026, 10, 1)):  # the latest one counts: due 2026-10-31, late
+        followups.record_followup(actor=world.psy1, pupil=world.p1, case=late, done_on=day, done="x", outcome="",
+                                  next_on=None)
+    followups.record_followup(actor=world.psy1, pupil=world.p2, case=fine, done_on=date(2026, 10, 1), done="x",
+                              outcome="", next_on=date(2026, 12, 20))
+    registered = make_pupil(world.c7a)
+    register(world, pupil=registered, started_on=date(2026, 9, 1))  # no case: monthly from the start, late
+    for user in (world.psy1, world.soc1, world.a1, world.psy2):
+        schedule = followups.my_schedule(actor=user)
+        expected = sum(1 for row in schedule if row.overdue(date(2026, 12, 6)))
+        assert followups.overdue_count(actor=user) == expected, user.username
+    assert followups.overdue_count(actor=world.psy1) == 2  # the late case and the registered pupil

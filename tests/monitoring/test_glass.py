@@ -146,3 +146,67 @@ def test_the_team_is_sent_to_the_case_and_a_pupil_without_a_case_has_nothing_to_
 def test_the_pupil_page_offers_emergency_access(app: Flask, world, case) -> None:
     page = signed_in(app, world.psy2).get(f"/pupils/{world.p1.uuid}").get_data(as_text=True)
     assert f"/monitoring/pupils/{world.p1.uuid}/emergency-access" in page
+
+
+@pytest.mark.parametrize("revoker", ["psy1", "a1"])  # the case owner, the school administrator
+def test_a_running_emergency_access_is_ended_early(app: Flask, world, case, revoker) -> None:
+    grantee = signed_in(app, world.psy2)
+    _ask(grantee, world.p1, code=_next_code(world.psy2))
+    assert grantee.get(f"/monitoring/cases/{case.uuid}").status_code == 200
+    grant = db.session.execute(select(CaseAccessGrant)).scalar_one()
+    reviewer = signed_in(app, getattr(world, revoker))
+    page = reviewer.get("/monitoring/emergency-reviews").get_data(as_text=True)
+    assert "End this access now" in page
+    token = csrf_token(reviewer, "/monitoring/emergency-reviews")
+    path = f"/monitoring/emergency-reviews/{grant.uuid}/revoke"
+    response = reviewer.post(path, data={"csrf_token": token, f"x{grant.id}-version": grant.version})
+    assert response.status_code == 302
+    # The grantee's very next request is refused; the queue shows the access ended early, still to review.
+    assert grantee.get(f"/monitoring/cases/{case.uuid}").status_code == 404
+    db.session.expire_all()
+    grant = db.session.get(CaseAccessGrant, grant.id)
+    assert grant.revoked_at is not None and grant.reviewed_at is None
+    page = reviewer.get("/monitoring/emergency-reviews").get_data(as_text=True)
+    assert "ended early" in page and "End this access now" not in page and "Save the review" in page
+    (revoked,) = entries(AuditAction.CASE_EMERGENCY_REVOKED)
+    assert (revoked.actor_id, revoked.pupil_id, revoked.school_id) == (getattr(world, revoker).id, world.p1.id,
+                                                                       world.s1.id)
+    # Ending it twice is refused (the form's version is stale now: the conflict page; the current one: a message).
+    assert reviewer.post(path, data={"csrf_token": token, f"x{grant.id}-version": 1}).status_code == 409
+    with pytest.raises(glass.NotLive):
+        glass.revoke(actor=world.psy1, grant=grant, version=grant.version)
+    assert len(entries(AuditAction.CASE_EMERGENCY_REVOKED)) == 1
+
+
+def test_someone_else_cannot_end_an_emergency_access(app: Flask, world, case) -> None:
+    clients = {user: signed_in(app, user) for user in (world.psy2, world.psy3, world.soc1)}
+    grant = glass.request_access(actor=world.psy2, pupil=world.p1, reason="now", code=_next_code(world.psy2),
+                                 ip="127.0.0.1")
+    for user, client in clients.items():
+        token = csrf_token(client, "/account")
+        response = client.post(f"/monitoring/emergency-reviews/{grant.uuid}/revoke",
+                               data={"csrf_token": token, f"x{grant.id}-version": grant.version})
+        assert response.status_code in (403, 404), user.username
+    db.session.expire_all()
+    assert db.session.get(CaseAccessGrant, grant.id).revoked_at is None
+
+
+def test_the_code_check_the_grant_and_their_audit_entries_are_one_transaction(app: Flask, world, case,
+                                                                               monkeypatch) -> None:
+    """A request that fails after the code was checked leaves nothing: no grant, no MFA entry, the code unused."""
+    def broken(**_kwargs):
+        raise RuntimeError("mail queue down")
+
+    monkeypatch.setattr(glass, "_notify", broken)
+    last_step = world.psy2.totp_last_step
+    code = _next_code(world.psy2)
+    with pytest.raises(RuntimeError):
+        glass.request_access(actor=world.psy2, pupil=world.p1, reason="now", code=code, ip="127.0.0.1")
+    db.session.expire_all()
+    assert db.session.execute(select(CaseAccessGrant)).first() is None
+    assert not [e for e in entries(AuditAction.MFA_VERIFIED) if e.actor_id == world.psy2.id]
+    assert not entries(AuditAction.CASE_EMERGENCY_ACCESS)
+    assert db.session.get(type(world.psy2), world.psy2.id).totp_last_step == last_step
+    monkeypatch.undo()
+    assert glass.request_access(actor=world.psy2, pupil=world.p1, reason="now", code=code, ip="127.0.0.1")
+    assert len([e for e in entries(AuditAction.MFA_VERIFIED) if e.actor_id == world.psy2.id]) == 1

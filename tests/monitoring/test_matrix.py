@@ -45,6 +45,7 @@ ROUTES = {
     "monitoring.transfer_inbox": ("GET", "/monitoring/transfers"),
     "monitoring.transfer_accept": ("POST", "/monitoring/transfers/{transfer}/accept"),
     "monitoring.transfer_decline": ("POST", "/monitoring/transfers/{transfer}/decline"),
+    "monitoring.transfer_withdraw": ("POST", "/monitoring/cases/{case}/transfer/withdraw"),
     "monitoring.safety_plan": ("GET", "/monitoring/cases/{case}/safety-plan"),
     "monitoring.safety_plan_save": ("POST", "/monitoring/cases/{case}/safety-plan/save"),
     "monitoring.safety_plan_print": ("GET", "/monitoring/cases/{case}/safety-plan/print"),
@@ -61,6 +62,7 @@ ROUTES = {
     "monitoring.emergency_access": ("GET", "/monitoring/pupils/{p1}/emergency-access"),
     "monitoring.emergency_reviews": ("GET", "/monitoring/emergency-reviews"),
     "monitoring.emergency_review": ("POST", "/monitoring/emergency-reviews/{grant}"),
+    "monitoring.emergency_revoke": ("POST", "/monitoring/emergency-reviews/{grant}/revoke"),
     "monitoring.attachment_add": ("POST", "/monitoring/cases/{case}/notes/{note}/attachments"),
     "monitoring.attachment_download": ("GET", "/monitoring/cases/{case}/attachments/{attachment}"),
 }
@@ -94,6 +96,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     # The case of p1 is offered to s2: only its psychologist (psy3) answers; the sending side gets a 404.
     "monitoring.transfer_accept": {"psy1": 404, "psy2": 404, "psy3": 0},
     "monitoring.transfer_decline": {"psy1": 404, "psy2": 404, "psy3": 0},
+    # Withdrawing it: the sending side that may propose (the owner); the receiving psychologist cannot.
+    "monitoring.transfer_withdraw": {"psy1": 0, "soc1": 404, "psy2": 404, "psy3": 404, "a1": 404},
     # Plans: read by the case team, changed by its psychologists; the printed copy redirects until a plan is saved.
     "monitoring.safety_plan": {"psy1": 200, "soc1": 200, "psy2": 404, "psy3": 404, "a1": 404},
     "monitoring.safety_plan_save": {"psy1": 0, "psy2": 404, "psy3": 404},
@@ -112,6 +116,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "monitoring.emergency_access": {"psy1": 200, "psy2": 200, "soc1": 200, "a1": 200, "psy3": 404},
     "monitoring.emergency_reviews": {"psy1": 200, "psy2": 200, "psy3": 200, "a1": 200},
     "monitoring.emergency_review": {"psy1": 0, "a1": 0, "psy2": 404, "psy3": 404},
+    "monitoring.emergency_revoke": {"psy1": 0, "a1": 0, "psy2": 404, "psy3": 404},
     "monitoring.attachment_add": {"psy1": 0, "soc1": 0, "psy2": 404, "psy3": 404, "a1": 404},
     "monitoring.attachment_download": {"psy1": 200, "soc1": 200, "psy2": 404, "psy3": 404, "a1": 404},
 }  # 0: allowed (its effect is tested in the feature tests); anything not listed: 403

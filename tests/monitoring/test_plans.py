@@ -163,3 +163,53 @@ def test_the_service_refuses_a_stale_version(world) -> None:
         plans.save_safety_plan(actor=world.psy1, case=case, version=plan.version + 1,
                                content={"coping": NOTE_MARKER}, review_on=None)
     assert NOTE_MARKER not in plans.safety_plan_of(case).content["coping"]
+
+
+def _stale_read(monkeypatch, name: str) -> None:
+    """The next read of the case's plan finds none, as for a save that read just before another one committed."""
+    real = getattr(plans, name)
+    calls = {"n": 0}
+
+    def first_sees_none(case):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(case)
+
+    monkeypatch.setattr(plans, name, first_sees_none)
+
+
+def test_two_first_safety_plans_at_once_the_second_gets_the_conflict_page(app: Flask, world, monkeypatch) -> None:
+    case = open_case(world)
+    services.add_member(actor=world.psy1, case=case, version=case.version, user_id=world.psy2.id)
+    first, second = signed_in(app, world.psy1), signed_in(app, world.psy2)
+    path = f"/monitoring/cases/{case.uuid}/safety-plan/save"
+    mine = _plan_form(second, case.uuid, coping="Второй")  # both loaded the empty plan (no version)
+    assert first.post(path, data=_plan_form(first, case.uuid, coping="Первый")).status_code == 302
+    _stale_read(monkeypatch, "safety_plan_of")  # the second save read "no plan" before the first committed
+    response = second.post(path, data=mine)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Someone changed this safety plan" in page and "Второй" in page and "Первый" in page
+    monkeypatch.undo()
+    db.session.expire_all()
+    plan = plans.safety_plan_of(case)
+    assert plan.content["coping"] == "Первый" and [v.number for v in plan.versions] == [1]
+    assert len(entries(AuditAction.SAFETY_PLAN_SAVED)) == 1
+    (conflict,) = entries(AuditAction.EDIT_CONFLICT)
+    assert conflict.object_type == "safety_plan" and conflict.pupil_id == world.p1.id
+    # Sending the conflict page's form again saves over the current version: nothing typed was lost.
+    again = _plan_form(second, case.uuid, version=str(plan.version), coping="Второй")
+    assert second.post(path, data=again).status_code == 302
+    db.session.expire_all()
+    assert plans.safety_plan_of(case).content["coping"] == "Второй"
+
+
+def test_two_first_support_actions_at_once_both_are_kept_in_one_plan(world, monkeypatch) -> None:
+    case = open_case(world)
+    plans.add_action(actor=world.psy1, case=case, action="talk weekly", responsible="psy1", due_on=None)
+    _stale_read(monkeypatch, "support_plan_of")
+    plans.add_action(actor=world.psy2, case=case, action="call the mother", responsible="psy2", due_on=None)
+    monkeypatch.undo()
+    db.session.expire_all()
+    plan = plans.support_plan_of(case)
+    assert sorted(a.details["action"] for a in plan.actions) == ["call the mother", "talk weekly"]
+    assert len(entries(AuditAction.SUPPORT_ACTION_ADDED)) == 2

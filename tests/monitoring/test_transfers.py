@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from app.core import audit as audit_module
 from app.core.audit import AuditAction
-from app.core.models import utcnow
+from app.core.models import pupil_name_index, utcnow
 from app.extensions import db
 from app.monitoring import referrals, services, transfers
 from app.monitoring.models import CaseAccessGrant, CaseNote, MonitoringCase, RiskLevel
@@ -165,3 +165,76 @@ def test_two_answers_from_the_same_form_conflict(app, world, case):
         transfers.accept(actor=world.psy3, transfer=transfer, version=stale)
     db.session.expire_all()
     assert db.session.get(MonitoringCase, case.id).school_id == world.s1.id
+
+
+def test_on_accept_the_pupil_record_moves_to_the_new_school(app, world, case):
+    """The new school's staff find the pupil; the old school's lose the pupil and the case but keep their audit
+    entries."""
+    old_class = world.p1.class_id
+    transfer = _propose(world, case)
+    sender, receiver = signed_in(app, world.psy1), signed_in(app, world.psy3)
+    pupil_page = f"/pupils/{world.p1.uuid}"
+    assert sender.get(pupil_page).status_code == 200
+    assert receiver.get(pupil_page).status_code == 404
+    before = len(entries(AuditAction.TRANSFER_PROPOSED, school_id=world.s1.id))
+    transfers.accept(actor=world.psy3, transfer=transfer, version=transfer.version)
+    db.session.expire_all()
+    pupil = db.session.get(type(world.p1), world.p1.id)
+    assert (pupil.school_id, pupil.class_id) == (world.s2.id, None) and old_class is not None
+    assert pupil.name_bidx == pupil_name_index(world.s2.id, pupil.last_name, pupil.first_name)
+    # Receiving side: the pupil, the case and the chronology.
+    assert receiver.get(pupil_page).status_code == 200
+    assert receiver.get(f"/monitoring/cases/{case.uuid}").status_code == 200
+    assert receiver.get(f"/monitoring/pupils/{world.p1.uuid}/chronology").status_code == 200
+    assert case.uuid in receiver.get("/monitoring/cases").get_data(as_text=True)
+    # Sending side: neither the pupil nor the case, from now on; its chain keeps what happened.
+    for user in (world.psy1, world.psy2, world.soc1, world.a1):
+        client = sender if user is world.psy1 else signed_in(app, user)
+        assert client.get(pupil_page).status_code in (403, 404), user.username
+        assert client.get(f"/monitoring/cases/{case.uuid}").status_code == 404, user.username
+        assert case.uuid not in client.get("/monitoring/cases").get_data(as_text=True)
+    assert len(entries(AuditAction.TRANSFER_PROPOSED, school_id=world.s1.id)) == before == 1
+    assert entries(AuditAction.TRANSFER_ACCEPTED, school_id=world.s1.id)
+    assert audit_module.verify() == []
+
+
+def test_the_sending_psychologist_withdraws_a_waiting_transfer(app, world, case):
+    transfer = _propose(world, case)
+    sender = signed_in(app, world.psy1)
+    page = sender.get(f"/monitoring/cases/{case.uuid}").get_data(as_text=True)
+    assert "Withdraw the transfer" in page
+    token = csrf_token(sender, f"/monitoring/cases/{case.uuid}")
+    response = sender.post(f"/monitoring/cases/{case.uuid}/transfer/withdraw",
+                           data={"csrf_token": token, "withdraw-version": transfer.version})
+    assert response.status_code == 302
+    db.session.expire_all()
+    transfer = db.session.get(CaseTransfer, transfer.id)
+    assert (transfer.status, transfer.decided_by_id) == ("withdrawn", world.psy1.id)
+    assert db.session.get(MonitoringCase, case.id).school_id == world.s1.id
+    withdrawn = entries(AuditAction.TRANSFER_WITHDRAWN)
+    assert sorted(e.school_id for e in withdrawn) == sorted([world.s1.id, world.s2.id])
+    assert all(e.pupil_id == world.p1.id and e.object_id == transfer.uuid for e in withdrawn)
+    # The receiving side no longer sees it and cannot accept it.
+    receiver = signed_in(app, world.psy3)
+    assert world.p1.short_name not in receiver.get("/monitoring/transfers").get_data(as_text=True)
+    rtoken = csrf_token(receiver, "/monitoring/transfers")
+    assert receiver.post(f"/monitoring/transfers/{transfer.uuid}/accept",
+                         data={"csrf_token": rtoken, "version": transfer.version}).status_code == 404
+    with pytest.raises(transfers.NotPending):
+        transfers.accept(actor=world.psy3, transfer=transfer, version=transfer.version)
+    # Nothing waits any more: a new transfer may be proposed, and withdrawing again is a 404.
+    assert "Withdraw the transfer" not in sender.get(f"/monitoring/cases/{case.uuid}").get_data(as_text=True)
+    assert sender.post(f"/monitoring/cases/{case.uuid}/transfer/withdraw",
+                       data={"csrf_token": token, "withdraw-version": transfer.version}).status_code == 404
+    assert _propose(world, case).status == "pending"
+
+
+def test_withdrawing_after_the_answer_is_refused(app, world, case):
+    transfer = _propose(world, case)
+    stale = transfer.version
+    transfers.decline(actor=world.psy3, transfer=transfer, version=stale, reason="no")
+    with pytest.raises(Exception, match="changed since the form was loaded"):
+        transfers.withdraw(actor=world.psy1, transfer=transfer, version=stale)
+    with pytest.raises(transfers.NotPending):
+        transfers.withdraw(actor=world.psy1, transfer=transfer, version=transfer.version)
+    assert db.session.get(CaseTransfer, transfer.id).status == "declined"

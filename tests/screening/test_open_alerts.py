@@ -3,20 +3,18 @@ filtered by severity, an acute alert's minutes before it is overdue, and the dir
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.core.i18n import ago
 from app.core.models import utcnow
 from app.extensions import db
 from app.screening import alerts, services
 from app.screening.models import Alert
-from tests.factories import login, make_pupil, post
+from tests.factories import login, make_pupil, post, sql_statements
 from tests.screening.workflow_support import ACUTE_ASQ, campaign, session_with_code
 
 ASQ = "asq@1.1"
@@ -32,21 +30,6 @@ def _paper(world, pupil, answers, ref=ASQ) -> None:
 def _speaks(user, language: str) -> None:
     user.preferred_language = language
     db.session.commit()
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_home_page_and_menu_count_open_alerts_by_severity_with_links(client, world):
@@ -102,21 +85,21 @@ def test_counting_takes_one_query_whatever_the_number_of_alerts(client, world, a
     _paper(world, world.p1, ACUTE_ASQ)
     with app_ctx.test_request_context():
         alerts.open_alert_counts_for(actor=world.psy1)  # loads the user's roles once
-        with _statements() as few:
+        with sql_statements() as few:
             assert alerts.open_alert_counts_for(actor=world.psy1) == {"acute": 1, "urgent": 0, "routine": 0}
     login(client, world.psy1)
     client.get("/screening/instruments")
-    with _statements() as page_few:
+    with sql_statements() as page_few:
         client.get("/screening/instruments")  # a page whose own queries do not depend on the alerts
     for pupil, answers in ((world.p2, URGENT_ASQ), (make_pupil(world.c7a), INCOMPLETE_ASQ),
                            (make_pupil(world.c8b), ACUTE_ASQ)):
         _paper(world, pupil, answers)
     with app_ctx.test_request_context():
         alerts.open_alert_counts_for(actor=world.psy1)
-        with _statements() as many:
+        with sql_statements() as many:
             assert alerts.open_alert_counts_for(actor=world.psy1) == {"acute": 2, "urgent": 1, "routine": 1}
     client.get("/screening/instruments")
-    with _statements() as page_many:
+    with sql_statements() as page_many:
         client.get("/screening/instruments")
     assert len(few) == len(many) == 1
     assert len(page_few) == len(page_many)
@@ -125,7 +108,7 @@ def test_counting_takes_one_query_whatever_the_number_of_alerts(client, world, a
 def test_menu_and_home_page_share_one_count_per_request(client, world):
     _paper(world, world.p1, ACUTE_ASQ)
     login(client, world.psy1)
-    with _statements() as seen:
+    with sql_statements() as seen:
         client.get("/")
     assert sum("screening_alerts" in s for s in seen) == 1
 

@@ -56,7 +56,7 @@ def caseload() -> str:
     include_closed = request.args.get("closed") == "1"
     rows = services.caseload(actor=current_user, include_closed=include_closed)
     return render_template("monitoring/caseload.html", rows=rows, include_closed=include_closed,
-                           today=utcnow().date(), labels=labels.template_labels(),
+                           today=utcnow().date(), words=labels.caseload_words(),
                            overdue=referrals.overdue_summary(actor=current_user))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -186,8 +187,15 @@ def chronology(pupil_uuid: str) -> str:
     allowed = chronology_services.allowed_types(current_user)
     chosen = {t for t in allowed if t.value in request.args.getlist("type")}
     start, end = _date_arg("from"), _date_arg("to")
-    entries = chronology_services.chronology(actor=current_user, pupil=pupil, types=chosen or None, start=start,
-                                             end=end)
-    names = plan_labels.entry_types()
-    return render_template("monitoring/plans/chronology.html", pupil=pupil, entries=entries, allowed=allowed,
-                           chosen=chosen, start=start, end=end, names=names)
+    page = chronology_services.chronology_page(actor=current_user, pupil=pupil, types=chosen or None, start=start,
+                                               end=end)
+    earlier = None
+    if page.earlier_to is not None:
+        args: dict[str, Any] = {"type": [t.value for t in chosen], "to": page.earlier_to.isoformat()}
+        if start is not None:
+            args["from"] = start.isoformat()
+        earlier = url_for("monitoring.chronology", pupil_uuid=pupil.uuid, **args)
+    names = {kind: str(words) for kind, words in plan_labels.entry_types().items()}  # once, not per line
+    return render_template("monitoring/plans/chronology.html", pupil=pupil, entries=page.entries, allowed=allowed,
+                           chosen=chosen, start=start, end=end, names=names, earlier=earlier,
+                           earlier_to=page.earlier_to)

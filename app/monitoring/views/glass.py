@@ -19,7 +19,7 @@ from app.auth.permissions import (
 from app.core.framing import top_level_only
 from app.monitoring import glass
 from app.monitoring.conflicts import EditConflict
-from app.monitoring.forms import EmergencyAccessForm, EmergencyReviewForm
+from app.monitoring.forms import EmergencyAccessForm, EmergencyReviewForm, EmergencyRevokeForm
 from app.monitoring.models import MonitoringCase
 from app.monitoring.views import bp
 from app.monitoring.views.common import fresh, render_conflict
@@ -54,6 +54,8 @@ def _message(error: glass.EmergencyError) -> str:
         return _("This pupil has no open case.")
     if isinstance(error, glass.WrongCode):
         return _("The code is wrong or was already used. Enter the current code from your app.")
+    if isinstance(error, glass.NotLive):
+        return _("This emergency access has already ended.")
     return _("Write the reason first.")
 
 
@@ -86,7 +88,32 @@ def emergency_reviews() -> str:
     rows = glass.review_queue(actor=current_user)
     forms = {row.grant.uuid: fresh(EmergencyReviewForm, f"r{row.grant.id}", version=row.grant.version)
              for row in rows}
-    return render_template("monitoring/glass/reviews.html", rows=rows, forms_by_uuid=forms)
+    revoke_forms = {row.grant.uuid: fresh(EmergencyRevokeForm, f"x{row.grant.id}", version=row.grant.version)
+                    for row in rows if row.live}
+    return render_template("monitoring/glass/reviews.html", rows=rows, forms_by_uuid=forms,
+                           revoke_forms=revoke_forms)
+
+
+@bp.route("/monitoring/emergency-reviews/<grant_uuid>/revoke", methods=["POST"])
+@require(P.MONITORING_EMERGENCY_REVIEW)
+def emergency_revoke(grant_uuid: str) -> tuple[str, int] | Response:
+    grant = get_emergency_grant_or_404(current_user, grant_uuid)
+    form = EmergencyRevokeForm(prefix=f"x{grant.id}")
+    back = url_for("monitoring.emergency_reviews")
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Please try again."), "error")
+        return redirect(back)
+    try:
+        glass.revoke(actor=current_user, grant=grant, version=form.version.data)
+    except EditConflict:
+        return render_conflict(title=_("Someone changed this emergency access while you were looking"), form=form,
+                               action=request.path, back=back, rows=[], record=grant)
+    except glass.EmergencyError as error:
+        flash(_message(error), "error")
+        return redirect(back)
+    flash(_("Emergency access ended. %(name)s can no longer open the case.", name=grant.user.display_name),
+          "success")
+    return redirect(back)
 
 
 @bp.route("/monitoring/emergency-reviews/<grant_uuid>", methods=["POST"])

@@ -23,6 +23,7 @@ from app.monitoring.referral_forms import (
     ReferralForm,
     ReferralStatusForm,
     StepDoneForm,
+    TransferAnswerForm,
 )
 from app.monitoring.referral_models import CaseStep, Referral, ReferralDestination, ReferralStatus
 from app.monitoring.views import bp
@@ -56,10 +57,12 @@ def case_sections(case: MonitoringCase, forms: dict[str, Any]) -> dict[str, Any]
     if bound is not None:
         status_forms = {r: (bound if r.id == bound.referral_id else f) for r, f in status_forms.items()}
     language = str(get_locale() or "en")
+    transfer = transfers.pending_transfer(case)
     return {**forms, "referral_rows": status_forms, "today": today,
             "steps": referrals.step_views(referrals.case_steps(case), language=language, now=now),
             "step_form": fresh(StepDoneForm, "step"),
-            "transfer": transfers.pending_transfer(case),
+            "transfer": transfer,
+            "withdraw_form": fresh(TransferAnswerForm, "withdraw", version=transfer.version if transfer else None),
             "declined_transfers": [t for t in transfers.case_transfers(case) if t.status == "declined"],
             "can_step": _on_case(current_user, case, P.MONITORING_CASE_NOTE) and not case.is_closed,
             "can_transfer": not case.is_closed and can_propose_transfer(current_user, case),

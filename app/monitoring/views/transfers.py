@@ -67,6 +67,31 @@ def transfer_propose(case_uuid: str) -> str | Response:
                            pending=transfers.pending_transfer(case))
 
 
+@bp.route("/monitoring/cases/<case_uuid>/transfer/withdraw", methods=["POST"])
+@require(P.MONITORING_CASE_READ)
+def transfer_withdraw(case_uuid: str) -> Response | tuple[str, int]:
+    case = get_case_or_404(current_user, case_uuid)
+    transfer = transfers.pending_transfer(case)
+    if not can_propose_transfer(current_user, case) or transfer is None:
+        deny_404(current_user, permission=P.MONITORING_CASE_READ, object_type="case", object_id=case_uuid,
+                 pupil_id=case.pupil_id, school_of=select(MonitoringCase.school_id).where(MonitoringCase.id == case.id))
+    form = TransferAnswerForm(prefix="withdraw")
+    back = url_for("monitoring.case_detail", case_uuid=case.uuid)
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Please try again."), "error")
+        return redirect(back)
+    try:
+        transfers.withdraw(actor=current_user, transfer=transfer, version=form.version.data)
+    except EditConflict:
+        return render_conflict(title=_("Someone answered this transfer first"), form=form, action=request.path,
+                               back=back, rows=[], record=transfer)
+    except transfers.TransferError as error:
+        flash(_error(error), "error")
+        return redirect(back)
+    flash(_("Transfer withdrawn. The case stays at this school."), "success")
+    return redirect(back)
+
+
 @bp.route("/monitoring/transfers")
 @require(P.MONITORING_CASE_MANAGE)
 def transfer_inbox() -> str:
