@@ -25,13 +25,14 @@ def _campaign(world, title: str, classes, *, refs=("phq-a@1.1", "asq@1.1"), open
                                      mode="online")
 
 
-def test_home_lists_own_children_with_consent_and_the_next_screening(app, world, english):
+def test_home_lists_own_children_with_consent_and_every_coming_screening(app, world, english):
     _campaign(world, "Autumn wellbeing 7A", [world.c7a])
+    _campaign(world, "Winter check 7A", [world.c7a], opens_in=timedelta(days=20))
     _campaign(world, "Only 8B", [world.c8b])
     _campaign(world, "Long closed", [world.c7a], opens_in=timedelta(days=-30), lasts=timedelta(days=3))
     body = signed_in(app, world.r1).get("/parents/children").get_data(as_text=True)
     assert world.p1.first_name in body and world.p2.uuid not in body and world.p3.uuid not in body
-    assert "Autumn wellbeing 7A" in body and "Only 8B" not in body and "Long closed" not in body
+    assert "Autumn wellbeing 7A" in body and "Winter check 7A" in body and "Only 8B" not in body and "Long closed" not in body
     assert "No consent" in body and f"/parents/meetings/new?child={world.p1.uuid}" in body
 
 
