@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from sqlalchemy import select
 
 from app.core import audit
 from app.core.audit import AuditAction
+from app.core.content_files import ContentError, split_front_matter
 from app.core.models import utcnow
 from app.extensions import db
 from app.guidance.models import LANGUAGES, Article, Audience, Status, Topic, Translation
@@ -38,10 +38,6 @@ from app.guidance.services import Draft, GuidanceError, _add_version, _touch, _v
 
 #: Where the starter articles live.
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
-
-
-class ContentError(Exception):
-    """A content folder that cannot be loaded (the message names what is wrong)."""
 
 
 @dataclass
@@ -54,20 +50,6 @@ class ImportReport:
     def summary(self) -> str:
         return (f"guidance import-content: {len(self.created)} new, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.errors)} with errors")
-
-
-def _front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
-    lines = text.replace("\r\n", "\n").split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise ContentError(f"{where}: must start with '---' front matter")
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-    except StopIteration:
-        raise ContentError(f"{where}: front matter is not closed with '---'") from None
-    meta = yaml.safe_load("\n".join(lines[1:end])) or {}
-    if not isinstance(meta, dict):
-        raise ContentError(f"{where}: front matter must be a mapping")
-    return meta, "\n".join(lines[end + 1:])
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -110,7 +92,7 @@ def read_folder(folder: Path) -> tuple[Draft, str]:
             continue
         where = f"{folder.name}/{lang}.md"
         try:
-            front, body = _front_matter(raw.decode("utf-8"), where)
+            front, body = split_front_matter(raw.decode("utf-8"), where)
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise ContentError(f"{where}: {error}") from None
         draft.titles[lang] = str(front.get("title") or "")

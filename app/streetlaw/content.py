@@ -12,19 +12,15 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from app.core.content_files import ContentError, split_front_matter
 from app.core.markdown import clean_source
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 LANGUAGES = ("kk", "ru", "en")
 TRANSLATION_STATES = frozenset({"written", "reviewed", "machine"})
-
-
-class ContentError(ValueError):
-    """A content file is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -60,23 +56,6 @@ class Page:
         return self.texts[language]
 
 
-def _front_matter(raw: str, where: Path) -> tuple[dict[str, Any], str]:
-    lines = raw.replace("\r\n", "\n").split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise ContentError(f"{where.name}: no front matter")
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-    except StopIteration:
-        raise ContentError(f"{where.name}: front matter not closed") from None
-    try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
-    except yaml.YAMLError as error:
-        raise ContentError(f"{where.parent.name}/{where.name}: front matter is not YAML ({error})") from None
-    if not isinstance(meta, dict):
-        raise ContentError(f"{where.name}: front matter is not a mapping")
-    return meta, "\n".join(lines[end + 1:])
-
-
 def _load_page(folder: Path) -> Page:
     meta = yaml.safe_load((folder / "meta.yaml").read_text("utf-8")) or {}
     if not isinstance(meta, dict):
@@ -90,7 +69,7 @@ def _load_page(folder: Path) -> Page:
         path = folder / f"{language}.md"
         if not path.is_file():
             raise ContentError(f"{folder.name}: {language}.md missing")
-        front, body = _front_matter(path.read_text("utf-8"), path)
+        front, body = split_front_matter(path.read_text("utf-8"), f"{folder.name}/{path.name}")
         state = states.get(language, "written")
         if state not in TRANSLATION_STATES:
             raise ContentError(f"{folder.name}: unknown translation state {state!r}")

@@ -76,3 +76,21 @@ def test_template_filter(app):
     with app.test_request_context():
         out = app.jinja_env.from_string("{{ text | markdown }}").render(text="*hi* <script>x</script>")
     assert "<em>hi</em>" in out and "<script" not in out
+
+
+def test_content_files_front_matter_errors_name_the_file():
+    from app.core.content_files import ContentError, split_front_matter
+
+    assert split_front_matter("---\ntitle: T\nsummary: S\n---\nBody", "x/en.md") == (
+        {"title": "T", "summary": "S"},
+        "Body",
+    )
+    for broken, says in [
+        ("title: T\n", "must start"),
+        ("---\ntitle: T\n", "not closed"),
+        ("---\n- a list\n---\nBody", "mapping"),
+        ("---\ntitle: [unclosed\n---\nBody", "not YAML"),
+    ]:
+        with pytest.raises(ContentError, match=says) as raised:
+            split_front_matter(broken, "x/en.md")
+        assert "x/en.md" in str(raised.value)
