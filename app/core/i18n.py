@@ -77,7 +77,7 @@ def format_short_date(value: date | datetime, format: str | None = None) -> str:
     pattern = _pattern(format, time=False)
     fast = _STRFTIME.get(pattern or "")
     if fast is not None:
-        return (value.date() if isinstance(value, datetime) else value).strftime(fast)
+        return (flask_babel.to_user_timezone(value) if isinstance(value, datetime) else value).strftime(fast)
     return flask_babel.format_date(value, pattern)
 
 
@@ -86,7 +86,7 @@ def format_short_datetime(value: datetime, format: str | None = None) -> str:
     seconds (the audit log)."""
     pattern = _pattern(format, time=True)
     fast = _STRFTIME.get(pattern or "")
-    if fast is not None:
+    if fast is not None and isinstance(value, datetime):
         return flask_babel.to_user_timezone(value).strftime(fast)
     return flask_babel.format_datetime(value, pattern)
 
