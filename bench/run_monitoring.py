@@ -86,8 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pupils", type=int, default=3000, help="pupils of the school (cases and history scale)")
     parser.add_argument("--heavy", type=int, default=3, help="scale of the heavily documented pupil's history")
-    parser.add_argument("--clients", type=int, default=cores() * 2,
-                        help="concurrent closed-loop clients (default: one per worker)")
+    parser.add_argument("--clients", type=int, nargs="+", default=[cores() * 2],
+                        help="concurrent closed-loop clients, one run each on the same seeded school (e.g. 2 4; "
+                             "default: one per worker)")
     parser.add_argument("--seconds", type=int, default=15, help="measured seconds per run")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each run")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved repetitions (median reported)")
@@ -95,39 +96,47 @@ def main() -> None:
     args = parser.parse_args()
     wrk = ensure_wrk()
     started = time.monotonic()
-    runs: dict[str, list[dict]] = {"ceiling": [], "caseload": [], "chronology": []}
     with tempfile.TemporaryDirectory(prefix="senim-bench.") as tmp, Cluster() as cluster:
         workdir = Path(tmp)
         ceiling_env = prepare_ceiling(cluster, args)
         env, plan = seed(cluster, args.pupils, args.heavy, workdir)
         print(f"  seeded in {plan['seconds']} s ({plan['service_calls']} service calls): "
               + ", ".join(f"{k} {v}" for k, v in plan["counts"].items()), flush=True)
-        ceiling_load = [[["GET", "/recent", {"Host": "127.0.0.1"}, None]] for _ in range(args.clients)]
-        chronology = f"/monitoring/pupils/{plan['heavy_pupil']}/chronology"
-        browsers: list[Browser] = []
-        for round_no in range(1, args.rounds + 1):
-            print(f"round {round_no}/{args.rounds}", flush=True)
-            with Gunicorn("bench.ceiling_app:app", ceiling_env, args.workers, "/recent") as server:
-                runs["ceiling"].append(measure("bare ceiling (GET 20 rows)", wrk, server, ceiling_load, args,
-                                               workdir, ceiling_env["DATABASE_URL"], cluster.postmaster_pid(),
-                                               expect_status=200, expect_location=None))
-            with Gunicorn("wsgi:app", env, args.workers, "/login") as server:
-                if not browsers:  # one sign-in per psychologist for the whole run (a code is used once)
-                    browsers = [sign_in(server.port, p["username"], plan["password"], p["totp_secret"])
-                                for p in plan["psychologists"]]
-                for browser in browsers:
-                    browser.port = server.port
-                runs["caseload"].append(measure(
-                    "caseload (each psychologist's)", wrk, server, page_requests(browsers, "/monitoring/cases",
-                                                                                 args.clients),
-                    args, workdir, env["DATABASE_URL"], cluster.postmaster_pid(), expect_status=200,
-                    expect_location=None))
-                runs["chronology"].append(measure(
-                    "chronology (heavy pupil)", wrk, server, page_requests(browsers[:1], chronology, args.clients),
-                    args, workdir, env["DATABASE_URL"], cluster.postmaster_pid(), expect_status=200,
-                    expect_location=None))
-        settings = cluster.settings()
-    report(args, runs, plan, settings, time.monotonic() - started)
+        browsers: list[Browser] = []  # one sign-in per psychologist for the whole run (a code is used once)
+        for clients in args.clients:  # one seeded school for every number of clients
+            run_args = argparse.Namespace(**{**vars(args), "clients": clients})
+            runs = _rounds(run_args, wrk, cluster, workdir, ceiling_env, env, plan, browsers)
+            report(run_args, runs, plan, cluster.settings(), time.monotonic() - started)
+
+
+def _rounds(args: argparse.Namespace, wrk: str, cluster: Cluster, workdir: Path, ceiling_env: dict[str, str],
+            env: dict[str, str], plan: dict, browsers: list[Browser]) -> dict[str, list[dict]]:
+    """``args.rounds`` interleaved rounds of the ceiling and both pages with ``args.clients`` clients."""
+    runs: dict[str, list[dict]] = {"ceiling": [], "caseload": [], "chronology": []}
+    ceiling_load = [[["GET", "/recent", {"Host": "127.0.0.1"}, None]] for _ in range(args.clients)]
+    chronology = f"/monitoring/pupils/{plan['heavy_pupil']}/chronology"
+    for round_no in range(1, args.rounds + 1):
+        print(f"{args.clients} clients, round {round_no}/{args.rounds}", flush=True)
+        with Gunicorn("bench.ceiling_app:app", ceiling_env, args.workers, "/recent") as server:
+            runs["ceiling"].append(measure("bare ceiling (GET 20 rows)", wrk, server, ceiling_load, args,
+                                           workdir, ceiling_env["DATABASE_URL"], cluster.postmaster_pid(),
+                                           expect_status=200, expect_location=None))
+        with Gunicorn("wsgi:app", env, args.workers, "/login") as server:
+            if not browsers:
+                browsers.extend(sign_in(server.port, p["username"], plan["password"], p["totp_secret"])
+                                for p in plan["psychologists"])
+            for browser in browsers:
+                browser.port = server.port
+            runs["caseload"].append(measure(
+                "caseload (each psychologist's)", wrk, server, page_requests(browsers, "/monitoring/cases",
+                                                                             args.clients),
+                args, workdir, env["DATABASE_URL"], cluster.postmaster_pid(), expect_status=200,
+                expect_location=None))
+            runs["chronology"].append(measure(
+                "chronology (heavy pupil)", wrk, server, page_requests(browsers[:1], chronology, args.clients),
+                args, workdir, env["DATABASE_URL"], cluster.postmaster_pid(), expect_status=200,
+                expect_location=None))
+    return runs
 
 
 def _median(results: list[dict], key: str) -> float:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+import flask_babel
 import pytest
 from babel.support import Translations
 from flask_babel import ngettext
 from markupsafe import escape
 
-from app.core.i18n import browser_language
+from app.core.i18n import _pattern, browser_language, format_short_date, format_short_datetime
 from app.extensions import db
 from tests.factories import login, post
 from tests.i18n.catalogues import TRANSLATIONS, entries, load_catalog
@@ -106,3 +108,18 @@ def test_plural_forms_render_through_flask_babel(app, language):
         with app.test_request_context(headers={"Accept-Language": language}):
             expected = message.string[plural(number)] % {"num": number}
             assert ngettext(message.id[0], message.id[1], number) == expected
+
+
+@pytest.mark.parametrize("language", AVAILABLE)
+@pytest.mark.parametrize("value", [datetime(2026, 3, 4, 19, 6, 7, tzinfo=UTC), datetime(2026, 12, 31, 22, 59),
+                                   datetime(2025, 1, 1, 0, 0, 1, tzinfo=UTC)])
+def test_short_dates_read_as_babel_writes_them(app, language, value):
+    """The strftime shortcut of the short patterns gives Babel's text: same day, local time (UTC+5, so the last
+    evening of a year is the next year's morning), naive values read as UTC."""
+    with app.test_request_context(headers={"Accept-Language": language}):
+        for format in ("short", "seconds", None):
+            pattern = _pattern(format, time=True)
+            assert format_short_datetime(value, format) == flask_babel.format_datetime(value, pattern)
+        assert format_short_date(value, "short") == flask_babel.format_date(value, _pattern("short", time=False))
+        assert format_short_date(value.date(), "short") == flask_babel.format_date(value.date(),
+                                                                                   _pattern("short", time=False))
