@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
@@ -79,6 +81,27 @@ class PasswordChangeForm(NewPasswordForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Interface language"), choices=[])
+
+
+_PHONE_MESSAGE = _l("Write a phone number like +7 701 234 5678 or 8 7172 12 34 56.")
+
+
+class PhoneForm(FlaskForm):
+    """A psychologist's work phone: the school administrator sees it beside an escalated urgent alert."""
+
+    phone = StringField(_l("Work phone"), filters=[lambda v: (v or "").strip()], validators=[Length(max=30)],
+                        description=_l("The school administrator sees it beside an urgent alert that was not "
+                                       "answered in time, to call you. Leave it empty to remove it."))
+
+    def validate_phone(self, field: StringField) -> None:
+        from app.core.phone import normalise_phone
+
+        if re.search(r"[^\d\s()+\-.]", field.data or ""):
+            raise ValidationError(str(_PHONE_MESSAGE))
+        try:
+            normalise_phone(field.data or "")
+        except ValueError:
+            raise ValidationError(str(_PHONE_MESSAGE)) from None
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -266,6 +266,16 @@ def set_language(*, user: User, language: str) -> None:
     db.session.commit()
 
 
+def set_phone(*, user: User, phone: str) -> None:
+    """Keep the user's work phone (normalised to +7…; empty removes it), audited in the same transaction."""
+    from app.core.phone import normalise_phone
+
+    user.phone = normalise_phone(phone)
+    audit.record(user, AuditAction.ACCOUNT_PHONE_CHANGED, object_type="user", object_id=user.id,
+                 details={"removed": user.phone is None})
+    db.session.commit()
+
+
 def policy_context(user: User | None, *, username: str = "") -> list[str]:
     """Words a password may not contain: the sign-in name, the person's and schools' names."""
     words = [username]

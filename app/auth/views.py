@@ -17,9 +17,10 @@ from app.auth.forms import (
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
+    PhoneForm,
     ReauthForm,
 )
-from app.auth.permissions import Permission, require
+from app.auth.permissions import Permission, has_permission, require
 from app.core.framing import top_level_only
 from app.core.i18n import language_choices
 from app.core.links import safe_next
@@ -123,9 +124,12 @@ def account() -> str | Response:
     password_form = PasswordChangeForm(prefix="pw")
     password_form.context_words = services.policy_context(current_user)
     language_form = LanguageForm(prefix="lang")
+    phone_form = PhoneForm(prefix="phone") if has_permission(current_user, Permission.SCREENING_ALERTS) else None
     language_form.language.choices = language_choices()
     if request.method == "GET":
         language_form.language.data = current_user.preferred_language or str(get_locale())
+        if phone_form is not None:
+            phone_form.phone.data = current_user.phone or ""
     if "pw-current_password" in request.form and password_form.validate_on_submit():
         was_required = current_user.password_change_required
         if services.change_password(user=current_user, current_password=password_form.current_password.data,
@@ -137,7 +141,12 @@ def account() -> str | Response:
         services.set_language(user=current_user, language=language_form.language.data)
         flash(_("Language saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", password_form=password_form, language_form=language_form)
+    elif phone_form is not None and "phone-phone" in request.form and phone_form.validate_on_submit():
+        services.set_phone(user=current_user, phone=phone_form.phone.data)
+        flash(_("Work phone saved.") if current_user.phone else _("Work phone removed."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", password_form=password_form, language_form=language_form,
+                           phone_form=phone_form)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -69,6 +69,8 @@ class AuditAction(enum.StrEnum):
     MFA_VERIFIED = "auth:mfa:verified"
     MFA_FAILED = "auth:mfa:failed"
     PASSWORD_CHANGED = "auth:password:changed"  # noqa: S105  (an action name, not a password)
+    #: A user set or removed their own work phone (shown to school administrators on escalations).
+    ACCOUNT_PHONE_CHANGED = "auth:account:phone"
     PASSWORD_CHANGE_REQUIRED = "auth:password:change_required"  # noqa: S105  (an action name, not a password)
     SESSION_EXPIRED = "auth:session:expired"
     ACCESS_DENIED = "access:denied"

@@ -25,6 +25,7 @@ AUDIT_ACTION_LABELS: dict[A, LazyString] = {
     A.MFA_VERIFIED: _l("Two-step code accepted"),
     A.MFA_FAILED: _l("Two-step code refused"),
     A.PASSWORD_CHANGED: _l("Password changed"),
+    A.ACCOUNT_PHONE_CHANGED: _l("Work phone changed"),
     A.PASSWORD_CHANGE_REQUIRED: _l("Asked to change the password"),
     A.SESSION_EXPIRED: _l("Signed out after inactivity"),
     A.ACCESS_DENIED: _l("Access refused"),

@@ -19,6 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from app.core.exports import FORMULA_PREFIXES
 from app.core.iin import InvalidIIN, parse_iin
 from app.core.models import age_on
+from app.core.phone import normalise_phone
 from app.roster.columns import (
     LANGUAGE_VALUES,
     RELATION_VALUES,
@@ -263,18 +264,11 @@ def _pupils(data: SheetRows, out: Checked, progress: Progress, today: date) -> N
 
 
 def _phone(row: _Row) -> str | None:
-    raw = row.raw("phone").strip()
-    if not raw:
+    try:
+        return normalise_phone(row.raw("phone"))
+    except ValueError:
+        row.fail("bad_phone", "phone")
         return None
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+") and not digits.startswith("7") and 8 <= len(digits) <= 15:
-        return "+" + digits
-    if len(digits) == 11 and digits[0] in "78":
-        digits = digits[1:]
-    if len(digits) == 10 and digits[0] in "3456789":
-        return "+7" + digits
-    row.fail("bad_phone", "phone")
-    return None
 
 
 def _email(row: _Row) -> str | None:

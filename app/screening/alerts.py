@@ -296,10 +296,11 @@ def escalated_alerts(*, actor: User) -> list[Alert]:
 
 @dataclass(frozen=True)
 class Contact:
-    """A psychologist the director can reach: the name and, if the account has one, the e-mail address."""
+    """A psychologist the director can reach: the name and, if the account has them, the e-mail and work phone."""
 
     name: str
     email: str | None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -331,7 +332,8 @@ def escalations_for(*, actor: User) -> list[Escalation]:
             select(User, RoleAssignment.school_id).join(RoleAssignment, RoleAssignment.user_id == User.id)
             .where(RoleAssignment.role == Role.PSYCHOLOGIST.value, RoleAssignment.school_id.in_(school_ids),
                    User.active.is_(True)).order_by(User.full_name, User.id)):
-        staff.setdefault(school_id or 0, []).append(Contact(user.display_name, user.email or None))
+        staff.setdefault(school_id or 0, []).append(Contact(user.display_name, user.email or None,
+                                                                    user.phone or None))
     return [Escalation(uuid=a.uuid, severity=a.severity,
                        class_label=classes.get(a.uuid),
                        school_name=schools[a.school_id].name, raised_at=a.raised_at, due_at=a.due_at,

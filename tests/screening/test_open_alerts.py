@@ -161,6 +161,7 @@ def test_ago_reads_as_time_past_and_time_to_come(app_ctx, language, past, future
 
 def test_escalations_name_class_psychologists_and_severity_in_words(client, world):
     world.psy1.email = "psy1@school.example"
+    world.psy1.phone = "+77012345678"
     world.psy1.full_name = "Әсел Психолог"
     world.psy2.full_name, world.psy3.full_name = "Данияр Екінші", "Гүлнар Басқа"
     db.session.commit()
@@ -173,7 +174,8 @@ def test_escalations_name_class_psychologists_and_severity_in_words(client, worl
     page = client.get("/screening/escalations").get_data(as_text=True)
     assert "Экстренный" in page and ">acute<" not in page  # the severity in the page's language
     assert "Класс 7А" in page
-    assert 'Әсел Психолог, <a href="mailto:psy1@school.example">psy1@school.example</a>' in page
+    assert ('Әсел Психолог, <a href="tel:+77012345678">+77012345678</a>, '
+            '<a href="mailto:psy1@school.example">psy1@school.example</a>') in page  # to call at once
     assert world.psy2.display_name in page and world.psy3.display_name not in page  # the school's psychologists
     assert world.p1.first_name not in page and world.p1.last_name not in page  # never the pupil
     assert page.count('class="card alert-card') == 1
