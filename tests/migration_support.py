@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 from app import create_app
 from app.extensions import db
@@ -35,6 +35,25 @@ def model_drift(*words: str) -> list[object]:
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
     return [d for d in diff if any(word in repr(d) for word in words)]
+
+
+def assert_tables_come_and_go(database_url: str, *, before: str, revision: str, tables: set[str]) -> None:
+    """Upgrading from ``before`` to ``revision`` creates ``tables``, downgrading drops them, upgrading again
+    creates them again."""
+    from flask_migrate import downgrade, upgrade
+
+    def present() -> set[str]:
+        return tables & set(inspect(db.engine).get_table_names())
+
+    with scratch_app(database_url):
+        upgrade(directory=MIGRATIONS, revision=before)
+        assert not present()
+        upgrade(directory=MIGRATIONS, revision=revision)
+        assert present() == tables
+        downgrade(directory=MIGRATIONS, revision=before)
+        assert not present()
+        upgrade(directory=MIGRATIONS, revision=revision)
+        assert present() == tables
 
 
 def insert_school(connection: Connection) -> None:
