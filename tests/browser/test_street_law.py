@@ -104,6 +104,36 @@ def test_quick_exit_leaves_and_back_does_not_return(open_context: Callable[..., 
     expect(page).to_have_url(re.compile(r"/street-law/en/hurt-at-home$"))
     page.get_by_role("link", name="Quick exit").tap()
     expect(page).to_have_url(neutral_site)
+
+
+def test_quick_exit_tapped_while_the_page_is_still_loading(open_context: Callable[..., Any],
+                                                           neutral_site: str) -> None:
+    """A child in a hurry taps the button before the page has finished loading: the page is still replaced in
+    the history, not pushed. The script is held back here; if the button can be tapped before the script has
+    run (a deferred script would allow it), it is tapped then, and Back must still not bring the page back."""
+    page = open_context(**PHONE, service_workers="block").new_page()
+    page.goto("/street-law/en/")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(re.compile(r"/static/js/quick-exit\.js"), hold)
+    page.get_by_role("link", name="If you are hurt at home").click(no_wait_after=True)
+    page.wait_for_timeout(800)
+    button = page.get_by_role("link", name="Quick exit")
+    tapped_early = button.is_visible()
+    if tapped_early:
+        button.tap(no_wait_after=True)
+    assert held, "the page did not ask for the quick-exit script"
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(r"/static/js/quick-exit\.js"), hold)
+    if not tapped_early:
+        button.tap()
+    expect(page).to_have_url(neutral_site)
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"hurt-at-home"))
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"hurt-at-home"))
 
