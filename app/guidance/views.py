@@ -26,6 +26,7 @@ from app.auth.permissions import (
     visible_classes,
     visible_pupils,
 )
+from app.core.conflict_page import render_conflict
 from app.core.models import Pupil, School
 from app.extensions import db
 from app.guidance import labels, services
@@ -247,10 +248,9 @@ def _conflict(article: Article, form: ArticleForm) -> tuple[str, int]:
             mine = getattr(form, f"{name}_{lang}").data or None
             theirs = current.text(name, lang) or None
             rows.append((f"{label} ({labels.LANGUAGE_NAMES[lang]})", mine, theirs))
-    form.version.data, form.version.raw_data = article.version, [str(article.version)]
-    return render_template("monitoring/conflict.html", title=_("Someone changed this article while you were editing"),
-                           form=form, action=request.path, record=article, rows=rows,
-                           back=url_for("guidance.article_admin", article_uuid=article.uuid)), 409
+    return render_conflict(title=_("Someone changed this article while you were editing"), form=form,
+                           action=request.path, record=article, rows=rows,
+                           back=url_for("guidance.article_admin", article_uuid=article.uuid))
 
 
 @bp.route("/guidance/manage/<article_uuid>/edit", methods=["GET", "POST"])

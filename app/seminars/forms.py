@@ -11,14 +11,16 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.admin.forms import choices
+from app.core.routing import db_int
 from app.seminars import services
 from app.seminars.models import Audience
 
@@ -71,6 +73,34 @@ class CancelForm(FlaskForm):
 class MaterialsForm(FlaskForm):
     materials = TextAreaField(_l("Materials"), description=MARKDOWN_HINT,
                               validators=[Optional(), Length(max=services.TEXT_MAX)])
+    version = _version()
+
+
+class _Present(SelectMultipleField):
+    """Registration ids as checkboxes. A value that is not a database id is dropped, and ids that are not the
+    seminar's active registrations are ignored by the service, so no choice check here."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, label: object = None, **kwargs: object) -> None:
+        super().__init__(label, coerce=int, validate_choice=False, **kwargs)  # type: ignore[arg-type]
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        present = []
+        for value in valuelist:
+            try:
+                present.append(db_int(value))
+            except ValueError:
+                continue
+        self.data = present
+
+
+class AttendanceForm(FlaskForm):
+    """Who attended (the choices are the seminar's registrations, set by the view), with the seminar's version the
+    sheet was loaded at: a sheet saved after a colleague's save gets the conflict page."""
+
+    present = _Present(_l("Who attended"), validators=[Optional()])
     version = _version()
 
 

@@ -126,8 +126,8 @@ class SeminarRegistration(Model):
     cancelled_at: Mapped[datetime | None]
     #: None until the organiser marks attendance after the seminar.
     attended: Mapped[bool | None]
-    #: When the reminder was queued (or the confirmation stood for it); set once, so ``flask seminars remind``
-    #: never reminds twice.
+    #: When the reminder was queued (or the confirmation stood for it), so ``flask seminars remind`` never reminds
+    #: twice of the same time; cleared when the seminar is moved to a new start, so registrants are reminded again.
     reminded_at: Mapped[datetime | None]
 
     seminar: Mapped[Seminar] = relationship()

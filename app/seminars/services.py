@@ -189,14 +189,19 @@ def create_seminar(*, actor: User, data: SeminarInput, now: datetime | None = No
 
 def update_seminar(*, actor: User, seminar: Seminar, version: int | None, data: SeminarInput,
                    now: datetime | None = None) -> Seminar:
-    """Change a seminar from a form loaded at ``version`` (EditConflict if someone saved in between)."""
+    """Change a seminar from a form loaded at ``version`` (EditConflict if someone saved in between). Moving its
+    start makes ``flask seminars remind`` remind the registrants again, of the new time."""
     now = now or utcnow()
     if seminar.cancelled:
         raise InvalidSeminar("title", _l("A cancelled seminar cannot be changed."))
     data = _checked(data, actor=actor, seminar=seminar, now=now)
+    moved = data.starts_at != seminar.starts_at
     with versioned(actor=actor, record=seminar, version=version, object_type="seminar"):
         _apply(seminar, data, actor, now)
         db.session.flush()
+        if moved:  # a reminder (or a confirmation standing for one) named the old time: remind again
+            db.session.execute(update(SeminarRegistration.__table__).where(
+                _R.seminar_id == seminar.id, _R.cancelled_at.is_(None)).values(reminded_at=None))
         audit.record(actor, AuditAction.SEMINAR_UPDATED, school_id=seminar.school_id, object_type="seminar",
                      object_id=seminar.uuid)
     return seminar
@@ -247,20 +252,26 @@ def registrations_of(seminar: Seminar) -> Sequence[SeminarRegistration]:
         .order_by(SeminarRegistration.registered_at, SeminarRegistration.id)).scalars().all()
 
 
-def mark_attendance(*, actor: User, seminar: Seminar, present: Iterable[int], now: datetime | None = None) -> int:
-    """Mark each active registration (by id) present or absent once the seminar has begun; returns how many were
+def mark_attendance(*, actor: User, seminar: Seminar, version: int | None, present: Iterable[int],
+                    now: datetime | None = None) -> int:
+    """Mark each active registration (by id) present or absent once the seminar has begun, from a sheet loaded at
+    the seminar's ``version`` (EditConflict if a colleague saved in between: nothing changed); returns how many were
     present. Ids that are not this seminar's active registrations are ignored. Audited with the counts."""
     now = now or utcnow()
     if seminar.cancelled or seminar.starts_at > now:
         raise NotYet
     chosen = set(present)
-    registrations = registrations_of(seminar)
-    for registration in registrations:
-        registration.attended = registration.id in chosen
-    attended = sum(1 for r in registrations if r.attended)
-    audit.record(actor, AuditAction.SEMINAR_ATTENDANCE_MARKED, school_id=seminar.school_id, object_type="seminar",
-                 object_id=seminar.uuid, details={"registered": len(registrations), "attended": attended})
-    db.session.commit()
+    with versioned(actor=actor, record=seminar, version=version, object_type="seminar"):
+        # The seminar's row first: its versioned UPDATE is the lock, so two sheets saved at once never interleave.
+        seminar.updated_by_id, seminar.updated_at = actor.id, now
+        db.session.flush()
+        registrations = registrations_of(seminar)
+        for registration in registrations:
+            registration.attended = registration.id in chosen
+        attended = sum(1 for r in registrations if r.attended)
+        audit.record(actor, AuditAction.SEMINAR_ATTENDANCE_MARKED, school_id=seminar.school_id,
+                     object_type="seminar", object_id=seminar.uuid,
+                     details={"registered": len(registrations), "attended": attended})
     return attended
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, get_seminar_or_404, require, seminar_places
+from app.core.conflict_page import render_conflict
 from app.core.i18n import format_short_datetime
 from app.core.models import District, Region, School, utcnow
 from app.core.routing import db_int
@@ -23,6 +24,7 @@ from app.seminars.forms import (
     AUDIENCE_LABELS,
     LANGUAGE_LABELS,
     ActionForm,
+    AttendanceForm,
     CancelForm,
     MaterialsForm,
     SeminarForm,
@@ -188,8 +190,10 @@ def _still_on(seminar_uuid: str, message: str) -> tuple[Seminar, Response | None
 def manage(seminar_uuid: str) -> str:
     seminar = _managed(seminar_uuid)
     now = utcnow()
-    return render_template("seminars/manage.html", seminar=seminar, registrations=services.registrations_of(seminar),
-                           started=seminar.starts_at <= now, form=ActionForm(), labels=_labels(), now=now)
+    registrations = services.registrations_of(seminar)
+    form = _attendance_form(registrations, formdata=None, data={"version": seminar.version})
+    return render_template("seminars/manage.html", seminar=seminar, registrations=registrations,
+                           started=seminar.starts_at <= now, form=form, labels=_labels(), now=now)
 
 
 def _when(moment: datetime) -> str:
@@ -210,11 +214,9 @@ def _rows(values: services.SeminarInput | Seminar) -> list[tuple[str, Any]]:
 
 
 def _conflict(*, title: str, form: Any, seminar: Seminar, rows: list[tuple[str, Any, Any]]) -> tuple[str, int]:
-    """The monitoring module's conflict page (409): both versions, the user's values kept in the form."""
-    form.version.data, form.version.raw_data = seminar.version, [str(seminar.version)]
-    return render_template("monitoring/conflict.html", title=title, form=form, action=request.path,
-                           back=url_for("seminars.manage", seminar_uuid=seminar.uuid), rows=rows,
-                           record=seminar), 409
+    """The shared conflict page (409): both versions, the user's values kept in the form."""
+    return render_conflict(title=title, form=form, action=request.path,
+                           back=url_for("seminars.manage", seminar_uuid=seminar.uuid), rows=rows, record=seminar)
 
 
 @bp.route("/seminars/organise/<seminar_uuid>/edit", methods=["GET", "POST"])
@@ -275,21 +277,33 @@ def cancel(seminar_uuid: str) -> str | tuple[str, int] | Response:
     return render_template("seminars/cancel.html", form=form, seminar=seminar)
 
 
+def _attendance_form(registrations: Any, **data: Any) -> AttendanceForm:
+    form = AttendanceForm(**data)
+    form.present.choices = [(r.id, r.user.display_name) for r in registrations]
+    return form
+
+
+def _attendance_rows(form: AttendanceForm, registrations: Any) -> list[tuple[str, Any, Any]]:
+    """(name, the user's mark, the current mark) for each registration, for the conflict page."""
+    mine = set(form.present.data or [])
+    marks = {True: _("Present"), False: _("Absent"), None: _("Not marked")}
+    return [(r.user.display_name, marks[r.id in mine], marks[r.attended]) for r in registrations]
+
+
 @bp.route("/seminars/organise/<seminar_uuid>/attendance", methods=["POST"])
 @require(MANAGE)
-def attendance(seminar_uuid: str) -> Response:
+def attendance(seminar_uuid: str) -> str | tuple[str, int] | Response:
     seminar = _managed(seminar_uuid)
-    if ActionForm().validate_on_submit():
-        present = []
-        for value in request.form.getlist("present"):
-            try:
-                present.append(db_int(value))
-            except ValueError:
-                continue
+    form = _attendance_form(services.registrations_of(seminar))
+    if form.validate_on_submit():
         try:
-            count = services.mark_attendance(actor=current_user, seminar=seminar, present=present)
+            count = services.mark_attendance(actor=current_user, seminar=seminar, version=form.version.data,
+                                             present=form.present.data or [])
         except services.NotYet:
             flash(_("Attendance is marked once the seminar has begun."), "warning")
+        except EditConflict:
+            return _conflict(title=_("Someone saved the attendance while you were marking it"), form=form,
+                             seminar=seminar, rows=_attendance_rows(form, services.registrations_of(seminar)))
         else:
             flash(_("Attendance saved: %(count)d present.", count=count), "success")
     return _to_manage(seminar)

@@ -21,6 +21,7 @@ from app.auth.permissions import (
     require,
     visible_cases,
 )
+from app.core.conflict_page import render_conflict
 from app.core.models import utcnow
 from app.extensions import db
 from app.monitoring import labels, referrals, services
@@ -38,7 +39,7 @@ from app.monitoring.forms import (
 from app.monitoring.models import CaseOrigin, CaseStatus, MonitoringCase, RiskLevel
 from app.monitoring.views import bp
 from app.monitoring.views import referrals as referral_views
-from app.monitoring.views.common import fresh, render_conflict
+from app.monitoring.views.common import fresh
 from app.pupils.services import read_pupil
 from app.screening import alerts as alert_services
 from app.screening.forms import choices

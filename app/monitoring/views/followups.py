@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, get_case_or_404, get_pupil_or_404, has_permission, require, visible_cases
+from app.core.conflict_page import render_conflict
 from app.core.web import NavCount, register_nav_counts
 from app.extensions import db
 from app.monitoring import chronology as chronology_services
@@ -23,7 +24,7 @@ from app.monitoring.plan_forms import FollowUpForm, IntervalForm, ParentContactF
 from app.monitoring.plan_models import ContactWay
 from app.monitoring.services import CaseClosed, CaseError, PupilHasOpenCase, open_case_of
 from app.monitoring.views import bp
-from app.monitoring.views.common import fresh, render_conflict
+from app.monitoring.views.common import fresh
 
 P = Permission
 

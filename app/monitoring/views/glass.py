@@ -16,13 +16,14 @@ from app.auth.permissions import (
     has_permission,
     require,
 )
+from app.core.conflict_page import render_conflict
 from app.core.framing import top_level_only
 from app.monitoring import glass
 from app.monitoring.conflicts import EditConflict
 from app.monitoring.forms import EmergencyAccessForm, EmergencyReviewForm, EmergencyRevokeForm
 from app.monitoring.models import MonitoringCase
 from app.monitoring.views import bp
-from app.monitoring.views.common import fresh, render_conflict
+from app.monitoring.views.common import fresh
 from app.pupils.services import read_pupil
 
 P = Permission

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, deny_404, get_case_or_404, require, visible_cases
+from app.core.conflict_page import render_conflict
 from app.core.models import utcnow
 from app.extensions import db
 from app.monitoring import labels, plan_labels, plans
@@ -21,7 +22,7 @@ from app.monitoring.plan_forms import ActionForm, ActionUpdateForm, ReviewForm, 
 from app.monitoring.plan_models import ActionStatus, PlanKind, SafetySection, section_lines
 from app.monitoring.services import CaseClosed, CaseError
 from app.monitoring.views import bp
-from app.monitoring.views.common import fresh, render_conflict
+from app.monitoring.views.common import fresh
 
 P = Permission
 #: The languages of the pupil's printed plan.

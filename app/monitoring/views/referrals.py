@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, can_propose_transfer, deny_404, get_case_or_404, require, visible_cases
+from app.core.conflict_page import render_conflict
 from app.core.models import utcnow
 from app.extensions import db
 from app.monitoring import algorithm, referral_labels, referrals, transfers
@@ -27,7 +28,7 @@ from app.monitoring.referral_forms import (
 )
 from app.monitoring.referral_models import CaseStep, Referral, ReferralDestination, ReferralStatus
 from app.monitoring.views import bp
-from app.monitoring.views.common import fresh, render_conflict
+from app.monitoring.views.common import fresh
 from app.screening.forms import choices
 
 P = Permission

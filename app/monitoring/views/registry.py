@@ -16,6 +16,7 @@ from app.auth.permissions import (
     has_permission,
     require,
 )
+from app.core.conflict_page import render_conflict
 from app.core.models import Pupil, utcnow
 from app.monitoring import labels
 from app.monitoring import registry as services
@@ -24,7 +25,6 @@ from app.monitoring.forms import DeregisterForm, RegistryForm
 from app.monitoring.models import RegistryDetails, RegistryEntry
 from app.monitoring.services import open_case_of
 from app.monitoring.views import bp
-from app.monitoring.views.common import render_conflict
 
 P = Permission
 

@@ -17,6 +17,7 @@ from app.auth.permissions import (
     require,
     visible_transfers,
 )
+from app.core.conflict_page import render_conflict
 from app.core.models import School
 from app.extensions import db
 from app.monitoring import transfers
@@ -25,7 +26,6 @@ from app.monitoring.models import MonitoringCase
 from app.monitoring.referral_forms import TransferAnswerForm, TransferDeclineForm, TransferForm
 from app.monitoring.referral_models import CaseTransfer
 from app.monitoring.views import bp
-from app.monitoring.views.common import render_conflict
 from app.screening.forms import choices
 
 P = Permission
