@@ -141,7 +141,8 @@ def test_attendance_and_materials_wait_for_the_start(client, world):
     seminar = make_seminar(world.psy1, where=("school", world.s1.id), audience="parents")
     registration = services.register(actor=world.r1, seminar=seminar)
     login(client, world.psy1)
-    post(client, f"/seminars/organise/{seminar.uuid}/attendance", {"present": str(registration.id)},
+    post(client, f"/seminars/organise/{seminar.uuid}/attendance",
+         {"present": str(registration.id), "version": str(seminar.version)},
          form_page=f"/seminars/organise/{seminar.uuid}")
     db.session.refresh(registration)
     assert registration.attended is None
@@ -154,7 +155,7 @@ def test_attendance_and_materials_wait_for_the_start(client, world):
     other = services.registrations_of(seminar)
     assert [r.id for r in other] == [registration.id]
     response = post(client, f"/seminars/organise/{seminar.uuid}/attendance",
-                    {"present": [str(registration.id), "99999999", "x"]},
+                    {"present": [str(registration.id), "99999999", "x"], "version": str(seminar.version)},
                     form_page=f"/seminars/organise/{seminar.uuid}")
     assert response.status_code == 302
     db.session.refresh(registration)
