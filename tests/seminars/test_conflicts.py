@@ -18,8 +18,8 @@ from app.extensions import db
 from app.monitoring.conflicts import EditConflict
 from app.seminars import services
 from app.seminars.models import Seminar
-from tests.seminars.support import form_data, make_seminar, move_to_past
 from tests.security.helpers import signed_in
+from tests.seminars.support import form_data, make_seminar, move_to_past
 
 
 def _conflicts() -> list[AuditEntry]:
