@@ -33,6 +33,14 @@ from app.seminars.models import Seminar
 
 bp = Blueprint("seminars", __name__, template_folder="templates")
 
+
+@bp.record_once
+def _register(_state: Any) -> None:
+    from app.core import demo
+    from app.seminars.demo import create_demo_seminars
+
+    demo.register_after_create("seminars", create_demo_seminars)
+
 P = Permission
 ATTEND, MANAGE = P.SEMINARS_ATTEND, P.SEMINARS_MANAGE
 
