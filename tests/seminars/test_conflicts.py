@@ -82,6 +82,8 @@ def test_the_database_refuses_a_sheet_that_lost_the_race(world, held):
 
 def test_two_organisers_marking_attendance_at_once(app, world, held):
     seminar, (parent, teacher, other) = held
+    world.psy1.preferred_language = world.psy2.preferred_language = "en"  # the page's words, in English
+    db.session.commit()
     first, second = signed_in(app, world.psy1), signed_in(app, world.psy2)
     page = f"/seminars/organise/{seminar.uuid}"
     first_page, second_page = first.get(page).get_data(as_text=True), second.get(page).get_data(as_text=True)
