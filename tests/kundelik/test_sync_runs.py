@@ -200,6 +200,23 @@ def test_a_run_declared_interrupted_while_it_works_stops_and_writes_nothing(scho
     assert entries(AuditAction.KUNDELIK_SYNC) == [] and entries(AuditAction.KUNDELIK_SYNC_FAILED) == []
 
 
+def test_a_run_found_interrupted_when_it_saves_rolls_its_writes_back(school, world, monkeypatch):
+    write_school = sync.write_school
+
+    def taken_over_meanwhile(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        with db.engine.begin() as connection:  # after its last heartbeat, before its commit
+            connection.execute(update(KundelikSyncRun).values(status="interrupted", error="interrupted"))
+        return write_school(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "write_school", taken_over_meanwhile)
+
+    stopped = run(school, world.a1)
+
+    assert stopped.status == "interrupted" and stopped.report_json == "{}"
+    assert _kundelik_pupils(school.id) == 0
+    assert entries(AuditAction.KUNDELIK_SYNC) == []
+
+
 # --- every school from cron -------------------------------------------------------------------------------
 
 
