@@ -20,6 +20,11 @@ rolls everything back: the run is recorded as failed with its reason, nothing el
   A class teacher appointed by hand for that class with the same name is taken over the same way.
 
 Running it twice changes nothing the second time ("no changes").
+
+A school has one running run at a time, by a unique index (:func:`start_run`); a run writes a heartbeat with its
+progress, and one silent for longer than ``SENIM_KUNDELIK_SYNC_STALE_AFTER`` is marked interrupted by the next
+start (:func:`interrupt_stale`). Every write of a run ends in a conditional update of its row (still running?), so
+an interrupted run that comes back to life stops or rolls back instead of saving beside its successor.
 """
 
 from __future__ import annotations
