@@ -147,6 +147,11 @@ class BaseConfig:
     SENIM_KUNDELIK_SYNC_RETRIES = 3
     SENIM_KUNDELIK_SYNC_BACKOFF = 2.0
     SENIM_KUNDELIK_SYNC_BACKGROUND = True
+    #: A running sync writes a heartbeat with its progress (with each class and pupil it reads: at least every two
+    #: Kundelik calls, which the timeout and retries above bound to about two minutes). One silent for longer than
+    #: this was interrupted (its web worker or command stopped): it is shown as interrupted, committed nothing, and
+    #: no longer blocks a new run of its school.
+    SENIM_KUNDELIK_SYNC_STALE_AFTER = timedelta(minutes=10)
 
     # --- e-mail --------------------------------------------------------------------
     SENIM_SMTP_HOST = ""

@@ -12,7 +12,8 @@
 * ``/v2/...`` (also ``/v2.0/``): the roster endpoints, with the token in the ``Access-Token`` header (or
   ``Authorization: Bearer``; never a query parameter). An unknown or expired token gets 401
   ``{"type": "authorizationFailed"}``, a malformed or unknown id 400 ``{"type": "parameterInvalid"}``, and
-  :attr:`LocalKundelik.maintenance` makes every call answer 503 with Kundelik's HTML maintenance page.
+  :attr:`LocalKundelik.maintenance` makes every call answer 503 with Kundelik's HTML maintenance page
+  (:attr:`LocalKundelik.unavailable_schools`: only the calls about those schools).
 
 Data lives in memory (:mod:`kundelik_local.data`); nothing is written to disk.
 """
@@ -64,6 +65,9 @@ class LocalKundelik:
     pkce_required: bool = False
     #: While True, every API and token call answers 503 with an HTML page (Kundelik's maintenance).
     maintenance: bool = False
+    #: Kundelik ids of schools whose calls (``schools/{id}`` and below) answer 503 with that page, retries
+    #: included: one school's roster unreachable while the others answer.
+    unavailable_schools: set[int] = field(default_factory=set)
     codes: dict[str, Grant] = field(default_factory=dict)
     tokens: dict[str, Grant] = field(default_factory=dict)
     refresh_tokens: dict[str, Grant] = field(default_factory=dict)
@@ -215,7 +219,9 @@ def _caller(scope: str) -> Person:
 
 @api.before_request
 def _maintenance() -> Response | None:
-    if state().maintenance:
+    here = state()
+    school = (request.view_args or {}).get("school", "")
+    if here.maintenance or (str(school).isdigit() and int(school) in here.unavailable_schools):
         return Response(MAINTENANCE_PAGE, 503, content_type="text/html; charset=utf-8")
     return None
 

@@ -20,6 +20,11 @@ rolls everything back: the run is recorded as failed with its reason, nothing el
   A class teacher appointed by hand for that class with the same name is taken over the same way.
 
 Running it twice changes nothing the second time ("no changes").
+
+A school has one running run at a time, by a unique index (:func:`start_run`); a run writes a heartbeat with its
+progress, and one silent for longer than ``SENIM_KUNDELIK_SYNC_STALE_AFTER`` is marked interrupted by the next
+start (:func:`interrupt_stale`). Every write of a run ends in a conditional update of its row (still running?), so
+an interrupted run that comes back to life stops or rolls back instead of saving beside its successor.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
@@ -46,9 +51,6 @@ from app.kundelik.fetch import read_school
 from app.kundelik.models import KundelikToken
 from app.kundelik.runs import KundelikSyncRun, RunStatus
 from app.kundelik.sync_write import RosterErrors, write_school
-
-#: A run still "running" after this long was interrupted (the server stopped): another may start.
-STALE_AFTER = timedelta(hours=1)
 
 Progress = Callable[[str, int, int], None]
 
@@ -99,24 +101,76 @@ def _access_token(owner: User) -> str:
     return str(row.access_token)
 
 
+def stale_before() -> datetime:
+    """Running runs whose heartbeat is older than this were interrupted (``SENIM_KUNDELIK_SYNC_STALE_AFTER``)."""
+    return utcnow() - current_app.config["SENIM_KUNDELIK_SYNC_STALE_AFTER"]
+
+
+def running_run(school_id: int) -> KundelikSyncRun | None:
+    """The school's running run, silent or not (the unique index allows one)."""
+    return db.session.execute(select(KundelikSyncRun).where(
+        KundelikSyncRun.school_id == school_id, KundelikSyncRun.status == RunStatus.RUNNING.value)).scalars().first()
+
+
+def interrupt_stale(*, school_id: int) -> int:
+    """Mark the school's running run interrupted when its heartbeat is too old, audited, committed; how many.
+
+    The update is conditional (still running, still silent): of two callers one marks it, and a run that wakes up
+    again finds itself interrupted and writes nothing (:func:`_claim`, :func:`_progress`)."""
+    cutoff, marked = stale_before(), 0
+    stale = db.session.execute(select(KundelikSyncRun.id, KundelikSyncRun.uuid, KundelikSyncRun.via).where(
+        KundelikSyncRun.school_id == school_id, KundelikSyncRun.status == RunStatus.RUNNING.value,
+        KundelikSyncRun.heartbeat_at < cutoff)).all()
+    for run_id, run_uuid, via in stale:
+        if _claim(run_id, RunStatus.INTERRUPTED, extra={"error": "interrupted"}, silent_before=cutoff):
+            audit.record(None, AuditAction.KUNDELIK_SYNC_FAILED, outcome=Outcome.FAILED, school_id=school_id,
+                         object_type="kundelik_sync_run", object_id=run_uuid,
+                         details={"reason": "interrupted", "problems": 0, "via": via, "token_dropped": False})
+            marked += 1
+    db.session.commit()
+    return marked
+
+
+def _claim(run_id: int, status: RunStatus, *, extra: dict[str, Any] | None = None,
+           silent_before: datetime | None = None) -> bool:
+    """Finish the run in the open transaction, only if it is still running; False when it is not (another start
+    marked it interrupted: then this process must write nothing)."""
+    query = update(KundelikSyncRun).where(KundelikSyncRun.id == run_id,
+                                          KundelikSyncRun.status == RunStatus.RUNNING.value)
+    if silent_before is not None:
+        query = query.where(KundelikSyncRun.heartbeat_at < silent_before)
+    result = db.session.execute(query.values(status=status.value, finished_at=utcnow(), **(extra or {})),
+                                execution_options={"synchronize_session": False})
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
 def start_run(*, actor: User | None, school: School, via: str) -> KundelikSyncRun:
     """Record a new run of the school's sync (committed, so its progress can be watched); :class:`AlreadyRunning`
-    while another one runs."""
-    running = db.session.execute(select(KundelikSyncRun).where(
-        KundelikSyncRun.school_id == school.id, KundelikSyncRun.status == RunStatus.RUNNING.value)).scalars().all()
-    for other in running:
-        if other.started_at > utcnow() - STALE_AFTER:
+    while another one runs. A run silent for too long is marked interrupted first and blocks nothing.
+
+    The unique index of running runs decides, not this process: of two starts at the same moment (two admins, two
+    web workers, the page and cron), one inserts its run and the other's insert fails."""
+    for attempt in range(3):
+        interrupt_stale(school_id=school.id)
+        run = KundelikSyncRun(school_id=school.id, user_id=actor.id if actor else None, via=via)
+        db.session.add(run)
+        try:
+            db.session.commit()
+            return run
+        except IntegrityError:  # another run of the school holds the index
+            db.session.rollback()
+            if attempt == 2:
+                raise
+        other = running_run(school.id)
+        if other is not None and other.heartbeat_at >= stale_before():
             raise AlreadyRunning(other)
-        other.status, other.error, other.finished_at = RunStatus.FAILED.value, "interrupted", utcnow()
-    run = KundelikSyncRun(school_id=school.id, user_id=actor.id if actor else None, via=via)
-    db.session.add(run)
-    db.session.commit()
-    return run
+        # it finished, or fell silent, in between: try again
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _progress(run_id: int, echo: Progress | None) -> Progress:
-    """Write the run's progress on a connection of its own (committed at once, seen by the page that polls),
-    at most twice a second."""
+    """Write the run's progress and heartbeat on a connection of its own (committed at once, seen by the page that
+    polls), at most twice a second; :class:`SyncFailed` ("interrupted") when the run was declared interrupted."""
     last = [0.0]
 
     def step(name: str, done: int, total: int) -> None:
@@ -127,8 +181,11 @@ def _progress(run_id: int, echo: Progress | None) -> Progress:
             return
         last[0] = now
         with db.engine.begin() as connection:
-            connection.execute(update(KundelikSyncRun).where(KundelikSyncRun.id == run_id)
-                               .values(step=name, done=done, total=total))
+            alive = connection.execute(update(KundelikSyncRun).where(
+                KundelikSyncRun.id == run_id, KundelikSyncRun.status == RunStatus.RUNNING.value)
+                .values(step=name, done=done, total=total, heartbeat_at=utcnow()))
+        if alive.rowcount != 1:  # declared interrupted while it was silent: stop, write nothing
+            raise SyncFailed("interrupted")
 
     return step
 
@@ -150,9 +207,10 @@ def run_sync(*, run: KundelikSyncRun, actor: User | None, owner: User | None,
         data = read_school(api, school.kundelik_id, known=known, progress=progress)
         progress("saving", 0, 1)
         report = write_school(school, data, actor)
+        if not _claim(run_id, RunStatus.SUCCEEDED, extra={"step": "done", "heartbeat_at": utcnow(),
+                                                          "report_json": json.dumps(report)}):
+            raise SyncFailed("interrupted")  # too late: another start took over; the writes are rolled back
         run = db.session.get_one(KundelikSyncRun, run_id)
-        run.status, run.step, run.finished_at = RunStatus.SUCCEEDED.value, "done", utcnow()
-        run.report_json = json.dumps(report)
         audit.record(actor, AuditAction.KUNDELIK_SYNC, school_id=school.id, object_type="kundelik_sync_run",
                      object_id=run.uuid, details={**report["counts"], "changes": report["changes"],
                                                   "school_year": report["school_year"], "via": run.via,
@@ -182,17 +240,20 @@ def _failed(run_id: int, actor: User | None, reason: str, *, problems: list[dict
             drop_token_of: int | None = None) -> KundelikSyncRun:
     """Undo everything the run wrote, record it as failed with its reason, audit, commit."""
     db.session.rollback()
-    run = db.session.get_one(KundelikSyncRun, run_id)
-    run.status, run.error, run.finished_at = RunStatus.FAILED.value, reason, utcnow()
-    run.report_json = json.dumps({"problems": problems or []})
     if drop_token_of is not None:
         # Kundelik refused the token: it is no use any more; its owner signs in with Kundelik again.
         db.session.execute(delete(KundelikToken).where(KundelikToken.user_id == drop_token_of))
-    audit.record(actor, AuditAction.KUNDELIK_SYNC_FAILED, outcome=Outcome.FAILED, school_id=run.school_id,
-                 object_type="kundelik_sync_run", object_id=run.uuid,
-                 details={"reason": reason, "problems": len(problems or []), "via": run.via,
-                          "token_dropped": drop_token_of is not None})
+    # An interrupted run keeps that status (its audit entry was written when it was marked).
+    if reason != "interrupted" and _claim(run_id, RunStatus.FAILED, extra={
+            "error": reason, "report_json": json.dumps({"problems": problems or []})}):
+        run = db.session.get_one(KundelikSyncRun, run_id)
+        audit.record(actor, AuditAction.KUNDELIK_SYNC_FAILED, outcome=Outcome.FAILED, school_id=run.school_id,
+                     object_type="kundelik_sync_run", object_id=run.uuid,
+                     details={"reason": reason, "problems": len(problems or []), "via": run.via,
+                              "token_dropped": drop_token_of is not None})
     db.session.commit()
+    run = db.session.get_one(KundelikSyncRun, run_id)
+    db.session.refresh(run)
     return run
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from app.auth.models import User
+from app.core.i18n import format_short_datetime
+from app.extensions import db
+from app.kundelik.runs import KundelikSyncRun
 
 STEPS = {
     "start": _l("Starting"),
@@ -44,7 +50,8 @@ REASONS = {
                   "ID."),
     "roster_errors": _l("Kundelik's roster has rows Senim cannot take (listed below). Nothing was changed."),
     "conflict": _l("Another change to the roster was saved meanwhile. Nothing was changed; run the sync again."),
-    "interrupted": _l("The run was interrupted (the server stopped). Nothing was changed; run the sync again."),
+    "interrupted": _l("The run was interrupted: the server process running it stopped or restarted. The sync saves "
+                      "a school in one transaction, so nothing of this run was saved; run the sync again."),
     "error": _l("The sync stopped on an unexpected error. Nothing was changed."),
 }
 
@@ -60,4 +67,22 @@ STATUS = {
     "running": _l("Running"),
     "succeeded": _l("Finished"),
     "failed": _l("Failed"),
+    "interrupted": _l("Interrupted"),
 }
+
+
+def started_by(run: KundelikSyncRun) -> str:
+    """Who started the run: the account's name, or "the command line"."""
+    user = db.session.get(User, run.user_id) if run.user_id else None
+    if user is None:
+        return _("the command line")
+    return user.display_name
+
+
+def already_running(run: KundelikSyncRun, *, refused: bool = True) -> str:
+    """The school's running run, when and by whom it was started; ``refused``: and that a start was refused."""
+    when, who = format_short_datetime(run.started_at, "short"), started_by(run)
+    if refused:
+        return _("A sync of this school is already running, started at %(when)s by %(who)s. Nothing new was "
+                 "started; wait for it to finish.", when=when, who=who)
+    return _("A sync of this school is already running, started at %(when)s by %(who)s.", when=when, who=who)

@@ -55,8 +55,11 @@ def index() -> str:
     school = get_school_or_404(current_user, school_id, P) if school_id else None
     runs = list(db.session.execute(select(KundelikSyncRun).where(KundelikSyncRun.school_id == school.id)
                                    .order_by(KundelikSyncRun.id.desc()).limit(RECENT)).scalars()) if school else []
+    stale_before = sync.stale_before()
+    live = next((r for r in runs if r.shown_status(stale_before) == RunStatus.RUNNING), None)
     return render_template("kundelik/sync_index.html", schools=schools, chooser=chooser, school=school, runs=runs,
-                           form=ConfirmForm(), has_token=_has_token(current_user), labels=sync_labels)
+                           form=ConfirmForm(), has_token=_has_token(current_user), labels=sync_labels,
+                           stale_before=stale_before, live=live)
 
 
 @bp.route("/schools/<int:school_id>/runs", methods=["POST"])
@@ -69,7 +72,7 @@ def start(school_id: int) -> Response:
     try:
         run = sync.start_run(actor=current_user, school=school, via="web")
     except sync.AlreadyRunning as running:
-        flash(_("A sync of this school is running already."), "info")
+        flash(sync_labels.already_running(running.run), "info")
         return redirect(url_for("kundelik_sync.run", run_uuid=running.run.uuid))
     owner = sync.token_owner(school=school, username=current_user.username)
     if current_app.config["SENIM_KUNDELIK_SYNC_BACKGROUND"]:
@@ -100,6 +103,9 @@ def run(run_uuid: str) -> str:
                           object_type="kundelik_sync_run", object_id=found.uuid, details={"pupils": len(names)})
     school = db.session.get_one(School, found.school_id)
     report = found.report
+    state = found.shown_status(sync.stale_before())
     return render_template("kundelik/sync_run.html", run=found, school=school, report=report, names=names,
                            labels=sync_labels, problem_message=lambda item: problems.message(
-                               problems.Problem.from_dict(item)), running=found.status == RunStatus.RUNNING)
+                               problems.Problem.from_dict(item)), state=state, running=state == RunStatus.RUNNING,
+                           reason="interrupted" if state == RunStatus.INTERRUPTED else found.error,
+                           started_by=sync_labels.started_by(found))

@@ -1,10 +1,12 @@
-"""The roster sync's pages (the school's page with its runs, a finished report, a failed run's problems) pass axe
-and fit a 390 px phone in kk, ru and en. The runs are stored directly: the live server talks to no Kundelik."""
+"""The roster sync's pages (the school's page with its runs, a finished report, a failed run's problems, a run that
+fell silent: interrupted) pass axe and fit a 390 px phone in kk, ru and en. The runs are stored directly: the live
+server talks to no Kundelik."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,9 @@ from tests.browser.pages import LANGUAGES, LiveServer, _demo_school, requires_ch
 pytestmark = [pytest.mark.browser, requires_chromium]
 
 
-def _runs(live: LiveServer) -> tuple[str, str]:
-    """A finished run that moved one pupil and marked one as left, and a run Kundelik's rows stopped."""
+def _runs(live: LiveServer) -> tuple[str, str, str]:
+    """A finished run that moved one pupil and marked one as left, a run Kundelik's rows stopped, and a running
+    run silent for 20 minutes (its worker stopped)."""
     with live.app.app_context():
         school = _demo_school()
         first, second = db.session.execute(select(Pupil.id).where(Pupil.school_id == school.id)
@@ -39,22 +42,28 @@ def _runs(live: LiveServer) -> tuple[str, str]:
                                  finished_at=utcnow(), report_json=json.dumps({"problems": [
                                      {"code": "required", "sheet": "pupils", "row": 2, "column": "birth_date",
                                       "params": {}, "class": "7А", "person": "3000000000078"}]}))
-        db.session.add_all([done, failed])
+        # One running run per school (the live server's database outlives a language): the earlier one, if any.
+        silent = db.session.execute(select(KundelikSyncRun).where(
+            KundelikSyncRun.school_id == school.id, KundelikSyncRun.status == "running")).scalar_one_or_none()
+        silent = silent or KundelikSyncRun(school_id=school.id, via="web", status="running", step="pupils", done=12,
+                                           total=60, heartbeat_at=utcnow() - timedelta(minutes=20))
+        db.session.add_all([done, failed, silent])
         db.session.commit()
-        return done.uuid, failed.uuid
+        return done.uuid, failed.uuid, silent.uuid
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_sync_pages(open_context: Callable[..., Any], live_server: LiveServer,
                         account_state: Callable[..., dict[str, Any]], artifacts: Path, language: str) -> None:
-    done, failed = _runs(live_server)
+    done, failed, silent = _runs(live_server)
     state = account_state(Role.DIRECTOR, language)
     devices = [(open_context(storage_state=state, **PHONE).new_page(), "phone")]
     if language == FULL_LANGUAGE:
         devices.append((open_context(storage_state=state, **DESKTOP).new_page(), "desktop"))
     problems: list[str] = []
     for name, path in (("kundelik-sync", "/kundelik/sync/"), ("kundelik-sync-report", f"/kundelik/sync/runs/{done}"),
-                       ("kundelik-sync-failed", f"/kundelik/sync/runs/{failed}")):
+                       ("kundelik-sync-failed", f"/kundelik/sync/runs/{failed}"),
+                       ("kundelik-sync-interrupted", f"/kundelik/sync/runs/{silent}")):
         for page, device in devices:
             response = page.goto(path)
             assert response.status == 200, f"{path}: {response.status}"

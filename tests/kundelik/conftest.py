@@ -31,6 +31,13 @@ def kundelik(app_ctx: Flask) -> Iterator[Running]:
             app_ctx.config.update(saved)
 
 
+@pytest.fixture
+def en(client: FlaskClient) -> FlaskClient:
+    """The test client, reading Senim in English."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def consent(authorize_url: str, login: str, *, decision: str = "grant", password: str = DEMO_PASSWORD) -> str:
     """Play the person on Kundelik's consent page; return the address Kundelik sends the browser back to."""
     page = requests.get(authorize_url, timeout=5)

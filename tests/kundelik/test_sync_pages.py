@@ -22,12 +22,6 @@ HOLDERS = {"admin", "a1"}
 
 
 @pytest.fixture
-def en(client):
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-@pytest.fixture
 def school(world, kundelik):
     link_school(world.s1)
     keep_token(kundelik, world.a1)
