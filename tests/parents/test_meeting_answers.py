@@ -124,9 +124,15 @@ def test_the_parent_asks_for_another_time_and_the_psychologist_proposes_again(ap
     assert meetings()[0].status == MeetingStatus.ACCEPTED.value
 
 
-def test_an_accepted_meeting_can_still_be_moved_by_either_side_or_cancelled(app, world, proposed):
+def test_an_accepted_meeting_can_still_be_moved_by_either_side_or_cancelled(app, world, proposed, psy):
     parent = signed_in(app, world.r1)
     parent_step(parent, proposed, "accept")
+    [meeting] = meetings()
+    assert propose(psy, meeting, _day(7), "12:00").status_code == 302  # the psychologist moves it: asked again
+    [meeting] = meetings()
+    assert meeting.status == MeetingStatus.SCHEDULED.value
+    assert len(entries(AuditAction.MEETING_SCHEDULED)) == 2
+    parent_step(parent, meeting, "accept")
     [meeting] = meetings()
     assert parent_step(parent, meeting, "other-time", note="").status_code == 302
     [meeting] = meetings()
