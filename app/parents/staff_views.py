@@ -69,8 +69,8 @@ def _conflict(meeting: MeetingRequest, form: ScheduleForm | DeclineForm) -> tupl
     """A stale form (the parent answered or cancelled meanwhile): the page as it is now, the typed values kept in
     a form at the current version, so that sending it again is a decision taken on what the page shows (409)."""
     form.version.data, form.version.raw_data = meeting.version, [str(meeting.version)]
-    form.form_errors.append(_("The parent changed this request while the page was open. Look at it again: your "
-                              "text is kept below."))
+    flash(_("The parent changed this request while the page was open. Look at it again: your text is kept below."),
+          "error")
     if isinstance(form, ScheduleForm):
         return _render_meeting(meeting, schedule_form=form, status=409)
     return _render_meeting(meeting, decline_form=form, status=409)

@@ -170,10 +170,37 @@ def test_a_parent_accepts_a_proposed_time_and_the_psychologist_sees_it_accepted(
     expect(card.get_by_role("link", name="Add to my calendar (.ics)")).to_be_visible()
     problems += check_page(staff, artifacts, "meeting-list-accepted", "en")
 
-    # Kazakh, whose words are the longest: the psychologist's list of states still fits a phone.
+    # Kazakh, whose words are the longest: the psychologist's list of states and a Kazakh-speaking parent's
+    # proposed time (asked and proposed through the services) still fit a phone.
     kazakh = open_context(**PHONE).new_page()
     sign_in(kazakh, live, live.create_account(Role.PSYCHOLOGIST, language="kk"))
     kazakh.goto("/parents/meetings")
     expect(kazakh.locator("main .card", has_text=pupil_name).first).to_contain_text("Ата-ана қабылдады")
     problems += check_page(kazakh, artifacts, "meeting-list-accepted", "kk")
+    account = live.create_account(Role.PARENT, language="kk", children=(pupil_uuid,))
+    _propose_for(live, account.username, pupil_uuid)
+    kazakh_parent = open_context(**PHONE).new_page()
+    sign_in(kazakh_parent, live, account)
+    kazakh_parent.goto(f"/parents/child/{pupil_uuid}")
+    expect(kazakh_parent.get_by_role("button", name="Осы уақытты қабылдау")).to_be_visible()
+    kazakh_parent.get_by_text("Басқа уақыт сұрау").tap()
+    problems += check_page(kazakh_parent, artifacts, "parent-meeting-proposed", "kk")
     assert not problems, "axe:\n" + "\n".join(problems)
+
+
+def _propose_for(live: LiveServer, username: str, pupil_uuid: str) -> None:
+    """The parent ``username`` asks for a meeting about the pupil and the demo psychologist proposes a time."""
+    from datetime import timedelta
+
+    from app.auth.models import User
+    from app.core.models import utcnow
+    from app.extensions import db
+    from app.parents import meetings
+    from tests.browser.pages import _psychologist
+
+    with live.app.app_context():
+        parent = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        meeting = meetings.request_meeting(actor=parent, pupil=_pupil(pupil_uuid), times="Сәрсенбі, 16:00-ден кейін",
+                                           message=None)
+        meetings.schedule(actor=_psychologist(), meeting=meeting, version=meeting.version,
+                          meeting_at=utcnow() + timedelta(days=3), reply="12-кабинет")

@@ -226,6 +226,16 @@ def test_a_stale_psychologist_form_shows_the_change_and_keeps_the_text(app, worl
     assert entries(AuditAction.EDIT_CONFLICT, object_id=meeting.uuid, actor_id=world.psy1.id)
 
 
+def test_a_psychologist_answering_a_request_the_parent_cancelled_is_told(app, world, proposed, psy):
+    loaded_at = proposed.version  # the psychologist's page is open...
+    parent_step(signed_in(app, world.r1), proposed, "cancel")  # ...when the parent cancels
+    response = propose(psy, proposed, _day(8), version=loaded_at)
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "The parent changed this request" in body and "Cancelled by the parent" in body
+    assert meetings()[0].status == MeetingStatus.CANCELLED.value and len(entries(AuditAction.MEETING_SCHEDULED)) == 1
+
+
 def test_another_parents_meeting_is_an_audited_404(app, world, proposed):
     other_parent = make_user(Role.PARENT, username="parent-other", children=(world.p3,))
     db.session.commit()
