@@ -271,3 +271,24 @@ def test_the_psychologists_list_names_the_states_in_kazakh_and_russian(app, worl
     db.session.commit()
     listing = psy.get("/parents/meetings").get_data(as_text=True)
     assert all(word in listing for word in words)
+
+
+def test_the_parents_note_renders_inert(app, world, proposed, psy):
+    xss = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    parent = signed_in(app, world.r1)
+    parent_step(parent, proposed, "other-time", note=xss)
+    for body in (psy.get(f"/parents/meetings/{proposed.uuid}").get_data(as_text=True),
+                 parent.get(f"/parents/child/{world.p1.uuid}").get_data(as_text=True)):
+        assert "<script>alert" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in body
+
+
+def test_a_step_the_request_is_not_ready_for_is_explained(app, world, english):
+    parent = signed_in(app, world.r1)
+    ask_meeting(parent, world.p1.uuid)
+    [meeting] = meetings()
+    response = parent_step(parent, meeting, "accept", form_page="/account")
+    assert "There is no proposed time to accept" in parent.get(response.headers["Location"]).get_data(as_text=True)
+    response = parent_step(parent, meeting, "other-time", form_page="/account", note="Friday")
+    assert "There is no proposed time to change" in parent.get(response.headers["Location"]).get_data(as_text=True)
+    assert meetings()[0].status == MeetingStatus.REQUESTED.value and meetings()[0].parent_note_ct is None
