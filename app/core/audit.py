@@ -238,6 +238,10 @@ class AuditAction(enum.StrEnum):
     MEETING_SCHEDULED = "parents:meeting:schedule"
     MEETING_DECLINED = "parents:meeting:decline"
     MEETING_CANCELLED = "parents:meeting:cancel"
+    #: The parent accepted the time the psychologist proposed: the meeting is confirmed.
+    MEETING_ACCEPTED = "parents:meeting:accept"
+    #: The parent asked for another time (with an optional message, encrypted): back to the psychologist.
+    MEETING_OTHER_TIME = "parents:meeting:other_time"
     SUMMARY_SAVED = "parents:summary:save"
     SUMMARY_RELEASED = "parents:summary:release"
     SUMMARY_WITHDRAWN = "parents:summary:withdraw"

@@ -1,13 +1,15 @@
-"""Forms of the parent portal: a parent's request for a meeting; the psychologist's answer and summaries."""
+"""Forms of the parent portal: a parent's request for a meeting and answer to a proposed time; the psychologist's
+answer and summaries. The answers to a request carry the version they were loaded with (hidden)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
-from app.parents.meetings import MESSAGE_MAX, REPLY_MAX, TIMES_MAX
+from app.parents.meetings import MESSAGE_MAX, NOTE_MAX, REPLY_MAX, TIMES_MAX
 from app.parents.summaries import BODY_MAX
 
 
@@ -20,7 +22,12 @@ class MeetingRequestForm(FlaskForm):
                             description=_l("Only the school psychologist reads it."))
 
 
+def _version() -> IntegerField:
+    return IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
 class ScheduleForm(FlaskForm):
+    version = _version()
     day = DateField(_l("Day"), validators=[DataRequired()])
     time = TimeField(_l("Time"), validators=[DataRequired()])
     reply = TextAreaField(_l("Note to the parent (optional)"), validators=[Optional(), Length(max=REPLY_MAX)],
@@ -28,8 +35,24 @@ class ScheduleForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
+    version = _version()
     reply = TextAreaField(_l("Message to the parent"), validators=[DataRequired(), Length(max=REPLY_MAX)],
                           description=_l("Say why, and what the parent can do instead."))
+
+
+class MeetingStepForm(FlaskForm):
+    """A parent's button on a meeting request (accept the time, cancel): the CSRF token and the version."""
+
+    version = _version()
+
+
+class OtherTimeForm(FlaskForm):
+    """The parent asks for another time than the one proposed."""
+
+    version = _version()
+    note = TextAreaField(_l("Which days and times suit you better (optional)"),
+                         validators=[Optional(), Length(max=NOTE_MAX)],
+                         description=_l("Only the school psychologist reads it."))
 
 
 class EmptyForm(FlaskForm):

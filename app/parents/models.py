@@ -28,14 +28,19 @@ if TYPE_CHECKING:
 class MeetingStatus(enum.StrEnum):
     """Where a meeting request stands."""
 
-    REQUESTED = "requested"  # waiting for the psychologist
-    SCHEDULED = "scheduled"  # the psychologist arranged a time
-    DECLINED = "declined"    # the psychologist declined, with a message
-    CANCELLED = "cancelled"  # the parent took the request back
+    REQUESTED = "requested"    # waiting for the psychologist
+    SCHEDULED = "scheduled"    # the psychologist proposed a time: waiting for the parent
+    ACCEPTED = "accepted"      # the parent accepted the proposed time: the meeting is confirmed
+    OTHER_TIME = "other_time"  # the parent asked for another time: waiting for the psychologist again
+    DECLINED = "declined"      # the psychologist declined, with a message
+    CANCELLED = "cancelled"    # the parent took the request back
 
 
 #: Statuses in which a request still waits for something to happen.
-OPEN_STATUSES = (MeetingStatus.REQUESTED.value, MeetingStatus.SCHEDULED.value)
+OPEN_STATUSES = (MeetingStatus.REQUESTED.value, MeetingStatus.SCHEDULED.value, MeetingStatus.ACCEPTED.value,
+                 MeetingStatus.OTHER_TIME.value)
+#: Statuses in which the psychologist has to answer (the menu's count).
+WAITING_STATUSES = (MeetingStatus.REQUESTED.value, MeetingStatus.OTHER_TIME.value)
 
 
 class MeetingRequest(Model):
@@ -53,7 +58,8 @@ class MeetingRequest(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     #: MeetingStatus.
     status: Mapped[str] = mapped_column(String(12), default=MeetingStatus.REQUESTED.value, index=True)
-    #: The meeting's time, once arranged (not sensitive on its own: no reason, no pupil).
+    #: The meeting's time, once proposed (not sensitive on its own: no reason, no pupil); kept when the parent
+    #: asks for another time, so the psychologist sees which time did not suit.
     meeting_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -62,9 +68,18 @@ class MeetingRequest(Model):
     request_ct: Mapped[bytes] = mapped_column(LargeBinary)
     #: The psychologist's answer to the parent (place, what to bring, or why not): school-key ciphertext.
     reply_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: When the parent last answered a proposed time (accepted it or asked for another).
+    parent_answered_at: Mapped[datetime | None]
+    #: The parent's short message with a request for another time (sensitive): school-key ciphertext.
+    parent_note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Optimistic locking: a form sent after the other side's change is refused (every UPDATE checks it).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     request_json = SchoolEncrypted("request_ct")
     reply = SchoolEncrypted("reply_ct")
+    parent_note = SchoolEncrypted("parent_note_ct")
+
+    __mapper_args__ = {"version_id_col": version}
 
     pupil: Mapped[Pupil] = relationship()
     parent: Mapped[User] = relationship(foreign_keys=[parent_id])

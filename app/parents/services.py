@@ -87,6 +87,8 @@ class ChildSummary:
     screenings: tuple[UpcomingScreening, ...] = ()
     #: The parent's meeting requests about this child still waiting or arranged (home page).
     open_meetings: int = 0
+    #: Of these, the times the psychologist proposed that wait for the parent's answer (home page).
+    proposed_meetings: int = 0
     #: Summaries the psychologist has released to the parents (home page).
     summaries: int = 0
 
@@ -123,13 +125,16 @@ def home(*, actor: User) -> list[ChildSummary]:
     """The parent's home page: each own child with consent, coming screenings, open meeting requests and released
     summaries (counts only: the texts are on the child's page, whose opening is audited)."""
     from app.parents import meetings, summaries
+    from app.parents.models import MeetingStatus
 
     pupils = list(db.session.execute(visible_pupils(actor, Permission.PARENT_CHILD).order_by(Pupil.id)).scalars())
     upcoming = upcoming_for(pupils)
     open_meetings = meetings.open_counts(actor=actor)
+    proposed = meetings.open_counts(actor=actor, statuses=(MeetingStatus.SCHEDULED.value,))
     released = summaries.released_counts(actor=actor)
     children = [replace(_summary(p, with_contacts=False), consent=consent_status(p),
                         screenings=tuple(upcoming.get(p.id, ())), open_meetings=open_meetings.get(p.id, 0),
+                        proposed_meetings=proposed.get(p.id, 0),
                         summaries=released.get(p.id, 0)) for p in pupils]
     return sorted(children, key=lambda c: c.name.casefold())
 

@@ -1,12 +1,13 @@
-"""The psychologist's side of the parent portal: parents' meeting requests (list with a menu count, answer each),
-and summaries for a pupil's parents (write, release, take back)."""
+"""The psychologist's side of the parent portal: parents' meeting requests (list with a menu count, propose a time
+or decline, an accepted meeting as a calendar file), and summaries for a pupil's parents (write, release, take
+back)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -21,7 +22,9 @@ from app.auth.permissions import (
     require,
 )
 from app.core.models import Pupil
+from app.core.security import DOWNLOAD_CSP
 from app.core.web import NavCount, register_nav_counts
+from app.monitoring.conflicts import EditConflict
 from app.parents import meetings, summaries
 from app.parents.forms import DeclineForm, EmptyForm, ReleaseForm, ScheduleForm, SummaryForm
 from app.parents.models import MeetingRequest
@@ -49,18 +52,47 @@ def meeting_list() -> str:
     return render_template("parents/meeting_list.html", rows=meetings.school_requests(actor=current_user))
 
 
-def _render_meeting(meeting: MeetingRequest, schedule_form: ScheduleForm, decline_form: DeclineForm,
-                    status: int = 200) -> tuple[str, int]:
+def _render_meeting(meeting: MeetingRequest, schedule_form: ScheduleForm | None = None,
+                    decline_form: DeclineForm | None = None, status: int = 200) -> tuple[str, int]:
+    """The request's page; a form not given is a fresh one at the request's current version."""
     view = meetings.read_request(actor=current_user, meeting=meeting)
+    schedule_form = schedule_form or ScheduleForm(prefix="schedule")
+    decline_form = decline_form or DeclineForm(prefix="decline")
+    for form in (schedule_form, decline_form):
+        if not form.is_submitted():
+            form.version.data = view.version
     return render_template("parents/meeting_detail.html", meeting=view, schedule_form=schedule_form,
                            decline_form=decline_form), status
+
+
+def _conflict(meeting: MeetingRequest, form: ScheduleForm | DeclineForm) -> tuple[str, int]:
+    """A stale form (the parent answered or cancelled meanwhile): the page as it is now, the typed values kept in
+    a form at the current version, so that sending it again is a decision taken on what the page shows (409)."""
+    form.version.data, form.version.raw_data = meeting.version, [str(meeting.version)]
+    flash(_("The parent changed this request while the page was open. Look at it again: your text is kept below."),
+          "error")
+    if isinstance(form, ScheduleForm):
+        return _render_meeting(meeting, schedule_form=form, status=409)
+    return _render_meeting(meeting, decline_form=form, status=409)
 
 
 @bp.route("/meetings/<meeting_uuid>")
 @require(M)
 def meeting_detail(meeting_uuid: str) -> tuple[str, int]:
     meeting = get_meeting_or_404(current_user, meeting_uuid, M)
-    return _render_meeting(meeting, ScheduleForm(prefix="schedule"), DeclineForm(prefix="decline"))
+    return _render_meeting(meeting)
+
+
+@bp.route("/meetings/<meeting_uuid>/calendar.ics")
+@require(M)
+def meeting_calendar(meeting_uuid: str) -> Response:
+    meeting = get_meeting_or_404(current_user, meeting_uuid, M)
+    try:
+        body = meetings.calendar_file(meeting)
+    except meetings.NotProposed:
+        abort(404)
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": "attachment; filename=meeting.ics", "Content-Security-Policy": DOWNLOAD_CSP})
 
 
 def _local(day: date, at: time) -> datetime:
@@ -75,17 +107,20 @@ def meeting_schedule(meeting_uuid: str) -> Response | tuple[str, int]:
     form = ScheduleForm(prefix="schedule")
     if form.validate_on_submit():
         try:
-            meetings.schedule(actor=current_user, meeting=meeting, meeting_at=_local(form.day.data, form.time.data),
-                              reply=form.reply.data)
+            meetings.schedule(actor=current_user, meeting=meeting, version=form.version.data,
+                              meeting_at=_local(form.day.data, form.time.data), reply=form.reply.data)
+        except EditConflict:
+            return _conflict(meeting, form)
         except meetings.NotOpen:
             flash(_("This request is closed: it was declined or cancelled."), "error")
         except meetings.MeetingError:
             form.day.errors.append(_("Choose a day and time that are still ahead."))
-            return _render_meeting(meeting, form, DeclineForm(prefix="decline"), 400)
+            return _render_meeting(meeting, schedule_form=form, status=400)
         else:
-            flash(_("The meeting is arranged. The parent sees it in Senim and gets an e-mail."), "success")
+            flash(_("The time is proposed. The parent sees it in Senim, gets an e-mail and can accept it or ask "
+                    "for another time."), "success")
         return redirect(url_for("parents.meeting_detail", meeting_uuid=meeting.uuid))
-    return _render_meeting(meeting, form, DeclineForm(prefix="decline"), 400)
+    return _render_meeting(meeting, schedule_form=form, status=400)
 
 
 @bp.route("/meetings/<meeting_uuid>/decline", methods=["POST"])
@@ -95,16 +130,18 @@ def meeting_decline(meeting_uuid: str) -> Response | tuple[str, int]:
     form = DeclineForm(prefix="decline")
     if form.validate_on_submit():
         try:
-            meetings.decline(actor=current_user, meeting=meeting, reply=form.reply.data)
+            meetings.decline(actor=current_user, meeting=meeting, version=form.version.data, reply=form.reply.data)
+        except EditConflict:
+            return _conflict(meeting, form)
         except meetings.NotOpen:
             flash(_("This request is closed: it was declined or cancelled."), "error")
         except meetings.MeetingError:
             form.reply.errors.append(_("Write a message to the parent."))
-            return _render_meeting(meeting, ScheduleForm(prefix="schedule"), form, 400)
+            return _render_meeting(meeting, decline_form=form, status=400)
         else:
             flash(_("The request is declined. The parent sees your message."), "success")
         return redirect(url_for("parents.meeting_detail", meeting_uuid=meeting.uuid))
-    return _render_meeting(meeting, ScheduleForm(prefix="schedule"), form, 400)
+    return _render_meeting(meeting, decline_form=form, status=400)
 
 
 # --- summaries for parents ---------------------------------------------------------------------------------

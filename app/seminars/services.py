@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.auth.permissions import Permission, seminar_area_scope, seminar_audience_scope, seminar_places
-from app.core import audit, mail, markdown
+from app.core import audit, icalendar, mail, markdown
 from app.core.audit import AuditAction
 from app.core.i18n import format_short_datetime
 from app.core.links import absolute_url
@@ -532,42 +532,12 @@ def send_reminders(now: datetime | None = None) -> int:
 # --- calendar ------------------------------------------------------------------------------------------------
 
 
-def _ics_text(value: str) -> str:
-    """RFC 5545 TEXT: backslash, semicolon, comma and newlines escaped; other control characters dropped."""
-    value = "".join(ch for ch in value if ch == "\n" or (ord(ch) >= 0x20 and ord(ch) != 0x7F))
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """Lines of at most 75 octets, continued with CRLF and a space (never splitting a UTF-8 character)."""
-    out: list[str] = []
-    current = ""
-    for ch in line:
-        if len((current + ch).encode()) > (75 if not out else 74):
-            out.append(current)
-            current = ""
-        current += ch
-    out.append(current)
-    return "\r\n ".join(out)
-
-
 def ics(seminar: Seminar, *, with_link: bool, now: datetime | None = None) -> str:
     """An iCalendar (RFC 5545) event of the seminar; the online link only for someone registered."""
-    stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%SZ")
     where = seminar.join_url if (seminar.online and with_link) else seminar.place
-    details = markdown.plain_text(seminar.description)
-    url = absolute_url("seminars.detail", seminar_uuid=seminar.uuid)
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Senim//Seminars//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-        "BEGIN:VEVENT", f"UID:{seminar.uuid}@senim", f"DTSTAMP:{stamp}",
-        f"DTSTART:{seminar.starts_at.strftime('%Y%m%dT%H%M%SZ')}",
-        f"DTEND:{seminar.ends_at.strftime('%Y%m%dT%H%M%SZ')}",
-        f"SUMMARY:{_ics_text(seminar.title)}", f"DESCRIPTION:{_ics_text(details)}",
-        f"URL:{_ics_text(url)}", f"SEQUENCE:{seminar.version}",
-        "STATUS:CANCELLED" if seminar.cancelled else "STATUS:CONFIRMED",
-    ]
-    if where:
-        lines.append(f"LOCATION:{_ics_text(where)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    return icalendar.event(uid=seminar.uuid, product="Seminars", starts_at=seminar.starts_at,
+                           ends_at=seminar.ends_at, summary=seminar.title,
+                           description=markdown.plain_text(seminar.description),
+                           url=absolute_url("seminars.detail", seminar_uuid=seminar.uuid), sequence=seminar.version,
+                           cancelled=seminar.cancelled, location=where, now=now)
 

@@ -114,3 +114,93 @@ def test_a_parent_withdraws_consent_and_the_campaign_page_shows_it(open_context:
         kazakh.goto(path)
         problems += check_page(kazakh, artifacts, name, "kk")
     assert not problems, "axe:\n" + "\n".join(problems)
+
+
+def _school_day(live: LiveServer, days: int) -> str:
+    """A day ``days`` ahead of the school's today, as a date input takes it."""
+    from datetime import timedelta
+
+    from app.consent.services import today_local
+
+    with live.app.app_context():
+        return (today_local() + timedelta(days=days)).isoformat()
+
+
+def test_a_parent_accepts_a_proposed_time_and_the_psychologist_sees_it_accepted(
+        open_context: Callable[..., Any], live_server: LiveServer, artifacts: Path) -> None:
+    live = live_server
+    pupil_uuid, pupil_name = live.fresh_pupil("7А")
+    problems: list[str] = []
+
+    parent = open_context(**PHONE).new_page()
+    sign_in(parent, live, live.create_account(Role.PARENT, language="en", children=(pupil_uuid,)))
+    parent.goto(f"/parents/meetings/new?child={pupil_uuid}")
+    parent.get_by_label("When suits you").fill("Any weekday morning #browser-accept")
+    parent.get_by_role("button", name="Send the request").tap()
+    expect(parent.locator("main")).to_contain_text("Waiting for the psychologist")
+
+    staff = open_context(**PHONE).new_page()
+    sign_in(staff, live, live.create_account(Role.PSYCHOLOGIST, language="en"))
+    staff.goto("/parents/meetings")
+    staff.locator("main .card", has_text=pupil_name).first.get_by_role("link").first.tap()
+    expect(staff.locator("main")).to_contain_text("#browser-accept")
+    staff.locator("#schedule-day").fill(_school_day(live, 4))
+    staff.locator("#schedule-time").fill("10:30")
+    staff.get_by_label("Note to the parent (optional)").fill("Room 12, first floor")
+    problems += check_page(staff, artifacts, "meeting-propose", "en")
+    staff.get_by_role("button", name="Propose this time").tap()
+    expect(staff.locator("main")).to_contain_text("Waiting for the parent")
+
+    parent.goto("/parents/children")
+    expect(parent.locator("main")).to_contain_text("The psychologist proposed a meeting time: please answer")
+    parent.goto(f"/parents/child/{pupil_uuid}")
+    expect(parent.locator("main")).to_contain_text("Time proposed: please answer")
+    expect(parent.locator("main")).to_contain_text("10:30")
+    parent.get_by_text("Ask for another time").tap()  # the disclosure opens the optional message
+    expect(parent.get_by_label("Which days and times suit you better (optional)")).to_be_visible()
+    problems += check_page(parent, artifacts, "parent-meeting-proposed", "en")
+    parent.get_by_role("button", name="Accept this time").tap()
+    expect(parent.locator("main")).to_contain_text("Meeting confirmed")
+    expect(parent.get_by_role("button", name="Accept this time")).to_have_count(0)
+    problems += check_page(parent, artifacts, "parent-meeting-confirmed", "en")
+
+    staff.goto("/parents/meetings")
+    card = staff.locator("main .card", has_text=pupil_name).first
+    expect(card).to_contain_text("Accepted by the parent")
+    expect(card.get_by_role("link", name="Add to my calendar (.ics)")).to_be_visible()
+    problems += check_page(staff, artifacts, "meeting-list-accepted", "en")
+
+    # Kazakh, whose words are the longest: the psychologist's list of states and a Kazakh-speaking parent's
+    # proposed time (asked and proposed through the services) still fit a phone.
+    kazakh = open_context(**PHONE).new_page()
+    sign_in(kazakh, live, live.create_account(Role.PSYCHOLOGIST, language="kk"))
+    kazakh.goto("/parents/meetings")
+    expect(kazakh.locator("main .card", has_text=pupil_name).first).to_contain_text("Ата-ана қабылдады")
+    problems += check_page(kazakh, artifacts, "meeting-list-accepted", "kk")
+    account = live.create_account(Role.PARENT, language="kk", children=(pupil_uuid,))
+    _propose_for(live, account.username, pupil_uuid)
+    kazakh_parent = open_context(**PHONE).new_page()
+    sign_in(kazakh_parent, live, account)
+    kazakh_parent.goto(f"/parents/child/{pupil_uuid}")
+    expect(kazakh_parent.get_by_role("button", name="Осы уақытты қабылдау")).to_be_visible()
+    kazakh_parent.get_by_text("Басқа уақыт сұрау").tap()
+    problems += check_page(kazakh_parent, artifacts, "parent-meeting-proposed", "kk")
+    assert not problems, "axe:\n" + "\n".join(problems)
+
+
+def _propose_for(live: LiveServer, username: str, pupil_uuid: str) -> None:
+    """The parent ``username`` asks for a meeting about the pupil and the demo psychologist proposes a time."""
+    from datetime import timedelta
+
+    from app.auth.models import User
+    from app.core.models import utcnow
+    from app.extensions import db
+    from app.parents import meetings
+    from tests.browser.pages import _psychologist
+
+    with live.app.app_context():
+        parent = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        meeting = meetings.request_meeting(actor=parent, pupil=_pupil(pupil_uuid), times="Сәрсенбі, 16:00-ден кейін",
+                                           message=None)
+        meetings.schedule(actor=_psychologist(), meeting=meeting, version=meeting.version,
+                          meeting_at=utcnow() + timedelta(days=3), reply="12-кабинет")

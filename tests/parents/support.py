@@ -36,3 +36,31 @@ def meetings() -> list[MeetingRequest]:
 def summaries() -> list[ParentSummary]:
     db.session.expire_all()
     return list(db.session.execute(select(ParentSummary).order_by(ParentSummary.id)).scalars())
+
+
+def propose(client, meeting: MeetingRequest, day: str, at: str = "15:30", *, reply: str = "",
+            version: int | None = None):
+    """The psychologist proposes a time through the request's page (at the request's version unless given)."""
+    page = f"/parents/meetings/{meeting.uuid}"
+    return prefixed_post(client, page, f"{page}/schedule", "schedule",
+                         {"day": day, "time": at, "reply": reply,
+                          "version": meeting.version if version is None else version})
+
+
+def decline(client, meeting: MeetingRequest, reply: str, *, version: int | None = None):
+    page = f"/parents/meetings/{meeting.uuid}"
+    return prefixed_post(client, page, f"{page}/decline", "decline",
+                         {"reply": reply, "version": meeting.version if version is None else version})
+
+
+#: The parent's steps: URL part and form prefix.
+STEPS = {"accept": "accept", "cancel": "cancel", "other-time": "other"}
+
+
+def parent_step(client, meeting: MeetingRequest, step: str, *, version: int | None = None,
+                form_page: str | None = None, **data):
+    """The parent accepts, cancels or asks for another time (``step``) from the child's page."""
+    page = form_page or f"/parents/child/{meeting.pupil.uuid}"
+    data["version"] = meeting.version if version is None else version
+    return prefixed_post(client, page, f"/parents/meetings/{meeting.uuid}/{step}", f"{STEPS[step]}-{meeting.uuid}",
+                         data)

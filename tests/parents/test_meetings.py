@@ -18,7 +18,7 @@ from app.extensions import db
 from app.parents import meetings as services
 from app.parents.models import MeetingStatus
 from tests.factories import make_pupil, make_user, post
-from tests.parents.support import MARKER, ask_meeting, entries, meetings, prefixed_post
+from tests.parents.support import MARKER, ask_meeting, decline, entries, meetings, parent_step, propose
 from tests.security.helpers import signed_in
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -78,9 +78,7 @@ def test_the_psychologist_arranges_a_time_and_the_parent_sees_it(app, world, mon
     [meeting] = meetings()
     day, at = _future()
     psychologist = signed_in(app, world.psy1)
-    response = prefixed_post(psychologist, f"/parents/meetings/{meeting.uuid}",
-                             f"/parents/meetings/{meeting.uuid}/schedule", "schedule",
-                             {"day": day, "time": at, "reply": "Room 12, first floor"})
+    response = propose(psychologist, meeting, day, at, reply="Room 12, first floor")
     assert response.status_code == 302
     [meeting] = meetings()
     assert meeting.status == MeetingStatus.SCHEDULED.value and meeting.answered_by_id == world.psy1.id
@@ -96,18 +94,15 @@ def test_declining_needs_a_message_and_a_bad_answer_changes_nothing(app, world, 
     ask_meeting(signed_in(app, world.r1), world.p1.uuid)
     [meeting] = meetings()
     psychologist = signed_in(app, world.psy1)
-    form_page = f"/parents/meetings/{meeting.uuid}"
     before = len(entries(AuditAction.MEETING_DECLINED)) + len(entries(AuditAction.MEETING_SCHEDULED))
-    empty = prefixed_post(psychologist, form_page, f"{form_page}/decline", "decline", {"reply": "   "})
-    past = prefixed_post(psychologist, form_page, f"{form_page}/schedule", "schedule",
-                         {"day": "2020-01-01", "time": "10:00", "reply": "x"})
-    too_long = prefixed_post(psychologist, form_page, f"{form_page}/decline", "decline", {"reply": "x" * 1001})
+    empty = decline(psychologist, meeting, "   ")
+    past = propose(psychologist, meeting, "2020-01-01", "10:00", reply="x")
+    too_long = decline(psychologist, meeting, "x" * 1001)
     assert (empty.status_code, past.status_code, too_long.status_code) == (400, 400, 400)
     [meeting] = meetings()
     assert meeting.status == MeetingStatus.REQUESTED.value and meeting.reply_ct is None and meeting.meeting_at is None
     assert len(entries(AuditAction.MEETING_DECLINED)) + len(entries(AuditAction.MEETING_SCHEDULED)) == before
-    declined = prefixed_post(psychologist, form_page, f"{form_page}/decline", "decline",
-                             {"reply": "Please come to the open day on Friday"})
+    declined = decline(psychologist, meeting, "Please come to the open day on Friday")
     assert declined.status_code == 302
     assert meetings()[0].status == MeetingStatus.DECLINED.value
     page = signed_in(app, world.r1).get(f"/parents/child/{world.p1.uuid}").get_data(as_text=True)
@@ -144,12 +139,12 @@ def test_a_parent_cancels_and_cannot_cancel_twice(app, world, english):
     parent = signed_in(app, world.r1)
     ask_meeting(parent, world.p1.uuid)
     [meeting] = meetings()
-    page = f"/parents/child/{world.p1.uuid}"
-    assert post(parent, f"/parents/meetings/{meeting.uuid}/cancel", form_page=page).status_code == 302
+    assert parent_step(parent, meeting, "cancel").status_code == 302
     assert meetings()[0].status == MeetingStatus.CANCELLED.value
     assert len(entries(AuditAction.MEETING_CANCELLED)) == 1
+    cancelled = meetings()[0]
     with pytest.raises(services.NotOpen):
-        services.cancel(actor=world.r1, meeting=meetings()[0])
+        services.cancel(actor=world.r1, meeting=cancelled, version=cancelled.version)
     psychologist = signed_in(app, world.psy1)
     body = psychologist.get(f"/parents/meetings/{meeting.uuid}").get_data(as_text=True)
     assert "Cancelled by the parent" in body and 'action="/parents/meetings/' not in body
@@ -174,7 +169,7 @@ def test_requests_are_scoped_to_their_parent_and_their_school(app, world, englis
     [meeting] = meetings()
     stranger = signed_in(app, other_parent)
     page = f"/parents/child/{world.p3.uuid}"
-    assert post(stranger, f"/parents/meetings/{meeting.uuid}/cancel", form_page=page).status_code == 404
+    assert parent_step(stranger, meeting, "cancel", form_page=page).status_code == 404
     assert meetings()[0].status == MeetingStatus.REQUESTED.value
     other_school = signed_in(app, world.psy3)
     assert other_school.get(f"/parents/meetings/{meeting.uuid}").status_code == 404
@@ -190,7 +185,7 @@ def test_xss_in_messages_renders_inert(app, world, english):
     psychologist = signed_in(app, world.psy1)
     form_page = f"/parents/meetings/{meeting.uuid}"
     day, at = _future()
-    prefixed_post(psychologist, form_page, f"{form_page}/schedule", "schedule", {"day": day, "time": at, "reply": XSS})
+    propose(psychologist, meeting, day, at, reply=XSS)
     for body in (psychologist.get(form_page).get_data(as_text=True),
                  signed_in(app, world.r1).get(f"/parents/child/{world.p1.uuid}").get_data(as_text=True)):
         assert "<script>alert" not in body and "<img src=x" not in body
@@ -210,16 +205,24 @@ def test_role_matrix_of_meeting_pages(app, world, who, english):
     detail = client.get(f"/parents/meetings/{meeting.uuid}").status_code
     assert parent_only == (200 if who == "r1" else 403)
     assert listing == detail == (200 if who == "psy1" else 403)
+    # Not accepted yet: no calendar file for the psychologist either.
+    assert client.get(f"/parents/meetings/{meeting.uuid}/calendar.ics").status_code == (
+        404 if who == "psy1" else 403)
     day, _at = _future()
     schedule = post(client, f"/parents/meetings/{meeting.uuid}/schedule", {"schedule-day": day}, form_page="/account")
     assert schedule.status_code == (400 if who == "psy1" else 403)  # psy1: no time given, nothing done
     assert meetings()[0].status == MeetingStatus.REQUESTED.value
-    cancel = post(client, f"/parents/meetings/{meeting.uuid}/cancel", form_page="/account")
+    for step in ("accept", "other-time"):  # nothing proposed yet: the parent is told, nothing changes
+        response = parent_step(client, meeting, step, form_page="/account")
+        assert response.status_code == (302 if who == "r1" else 403)
+        assert meetings()[0].status == MeetingStatus.REQUESTED.value
+    cancel = parent_step(client, meeting, "cancel", form_page="/account")
     assert cancel.status_code == (302 if who == "r1" else 403)
     assert meetings()[0].status == (MeetingStatus.CANCELLED.value if who == "r1" else MeetingStatus.REQUESTED.value)
 
 
 def test_anonymous_is_sent_to_sign_in(client, world):
-    for path in ("/parents/meetings", "/parents/meetings/new", f"/parents/meetings/{uuid.uuid4()}"):
+    for path in ("/parents/meetings", "/parents/meetings/new", f"/parents/meetings/{uuid.uuid4()}",
+                 f"/parents/meetings/{uuid.uuid4()}/calendar.ics"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
