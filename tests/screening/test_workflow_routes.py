@@ -165,7 +165,7 @@ def test_a_campaign_date_outside_the_calendar_is_explained_not_a_500(client, wor
         "title": "Autumn", "instruments": ["asq@1.1"], "classes": [str(world.c7a.id)],
         "opens_on": opens_on, "closes_on": closes_on, "mode": "online"})
     assert response.status_code == 200
-    assert "Enter a date between 2000 and 2099." in response.get_data(as_text=True)
+    assert "2000 және 2099 жылдар аралығындағы күнді енгізіңіз." in response.get_data(as_text=True)  # school: kk
     assert db.session.execute(select(Campaign)).first() is None
 
 
