@@ -162,6 +162,8 @@ class RoleScopeMixin:
 
         valid = super().validate(extra_validators)  # type: ignore[misc]
         role = self.role.data  # type: ignore[attr-defined]
+        if role and role not in Role._value2member_map_:
+            return False  # not one of the choices (a forged form): the field already says so; was a 500
         name = self._SCOPE_FIELDS.get(ROLE_SCOPE[Role(role)]) if role else None
         if name is not None and not getattr(self, name).data:
             getattr(self, name).errors.append(_l("Choose where this role applies."))

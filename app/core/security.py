@@ -115,6 +115,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def _utf8(raw: bytes) -> bool:
+    """Valid UTF-8 without a NUL: no text field of the app holds U+0000, and PostgreSQL refuses it in a query
+    parameter (a NUL typed into the sign-in name or a search box was a 500 on PostgreSQL, fine on SQLite)."""
+    if b"\x00" in raw:
+        return False
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -123,14 +127,14 @@ def _utf8(raw: bytes) -> bool:
 
 
 def _urlencoded_is_utf8(raw: bytes) -> bool:
-    """Each percent-decoded name and value of ``a=b&c=d`` is valid UTF-8."""
+    """Each percent-decoded name and value of ``a=b&c=d`` is valid UTF-8, without NUL."""
     return all(_utf8(unquote_to_bytes(part.replace(b"+", b" ")))
                for pair in raw.split(b"&") for part in pair.split(b"="))
 
 
 def _text_is_utf8() -> bool:
     """The path, the query string and a form's text fields are valid UTF-8 (Werkzeug would silently replace bad
-    bytes with U+FFFD)."""
+    bytes with U+FFFD) and hold no NUL."""
     if not _utf8(request.environ.get("PATH_INFO", "").encode("latin-1", "replace")) or "\ufffd" in request.path:
         return False
     if not _urlencoded_is_utf8(request.query_string):
@@ -139,7 +143,8 @@ def _text_is_utf8() -> bool:
         if request.mimetype == "application/x-www-form-urlencoded":
             return _urlencoded_is_utf8(request.get_data(cache=True))
         if request.mimetype == "multipart/form-data":  # already decoded with replacement by the parser
-            return not any("\ufffd" in value for _name, values in request.form.lists() for value in values)
+            return not any("\ufffd" in value or "\x00" in value
+                           for _name, values in request.form.lists() for value in values)
     return True
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from app.admin.forms import choices
-from app.auth.permissions import Permission, require
+from app.auth.permissions import Permission, has_permission, require
 from app.core.models import District, Pupil, Region, School, SchoolClass
 from app.core.routing import db_int
 from app.extensions import db
@@ -93,8 +93,12 @@ def directory() -> str:
     if region_id is not None and any(r.id == region_id for r in regions):
         _set_place(services.Place(region_id=region_id))
     contacts = help_contacts()
+    # A source is the admins' note of where a number is published (one language, often English): pupils and
+    # parents read the directory in their own language, so only those who keep it see the sources.
+    show_sources = bool(getattr(current_user, "is_authenticated", False)
+                        and has_permission(current_user, Permission.HELP_DIRECTORY_MANAGE))
     return render_template("help/directory.html", contacts=contacts, regions=regions, region_id=region_id,
-                           kinds=KIND_LABELS)
+                           kinds=KIND_LABELS, show_sources=show_sources)
 
 
 # --- ask for help --------------------------------------------------------------------------------

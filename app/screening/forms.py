@@ -42,9 +42,24 @@ class CampaignForm(FlaskForm):
                       choices=[SelectChoice("online", _l("Online, with a personal one-time code")),
                                SelectChoice("paper", _l("On paper; the psychologist enters the answers"))])
 
+    def validate_opens_on(self, field: DateField) -> None:
+        _plausible(field)
+
     def validate_closes_on(self, field: DateField) -> None:
+        _plausible(field)
         if self.opens_on.data and field.data and field.data < self.opens_on.data:
             raise ValidationError(_l("The closing date must not be before the opening date."))
+
+
+#: A campaign's window lies in these years: a date such as 0001-01-01 is a typing slip, and turning its
+#: school-time midnight into UTC falls outside the calendar (a 500 on PostgreSQL).
+CAMPAIGN_YEARS = (2000, 2099)
+
+
+def _plausible(field: DateField) -> None:
+    if field.data and not CAMPAIGN_YEARS[0] <= field.data.year <= CAMPAIGN_YEARS[1]:
+        raise ValidationError(_l("Enter a date between %(first)s and %(last)s.", first=CAMPAIGN_YEARS[0],
+                                 last=CAMPAIGN_YEARS[1]))
 
 
 class IssueCodesForm(FlaskForm):

@@ -79,6 +79,23 @@ def test_director_cannot_grant_admin_or_reach_another_school(client, world):
     assert not changes()
 
 
+def test_a_forged_role_value_is_refused_on_the_form_not_a_500(client, world):
+    """A role that is not a Role at all (a forged form: "-1", a long number) raised ValueError in the form's
+    scope check: a 500 on creating an account and on granting a role."""
+    login(client, world.a1)
+    before = _users()
+    for forged in ("-1", "99999999999999999999", "ADMIN"):
+        response = post(client, "/admin/staff/new", _new_user(role=forged, school_id=world.s1.id))
+        assert response.status_code == 200, forged
+        assert "Not a valid choice" in response.get_data(as_text=True), forged
+        grant = {"grant-role": forged, "grant-school_id": world.s1.id, "grant-class_id": 0,
+                 "grant-district_id": 0, "grant-region_id": 0}
+        assert post(client, f"/admin/staff/{world.psy1.uuid}/roles", grant,
+                    form_page="/admin/staff").status_code == 200, forged
+    assert _users() == before and not changes()
+    assert {a.role for a in fresh(world.psy1).assignments} == {"psychologist"}
+
+
 def test_director_creates_class_teacher_in_own_school(client, world):
     login(client, world.a1)
     response = post(client, "/admin/staff/new", _new_user(username="t7b", role="class_teacher",

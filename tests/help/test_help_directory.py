@@ -108,3 +108,19 @@ def test_district_is_kept_within_its_region(client, world):
     assert post(client, "/admin/help-services/new", data).status_code == 302
     service = db.session.execute(select(HelpService)).scalar_one()
     assert service.region_id == region.id  # the district decides the region
+
+
+def test_sources_are_the_admins_note_not_shown_to_pupils_or_parents(client, world):
+    """A national number's source is one-language text for whoever keeps the directory: a pupil reading /help in
+    Kazakh saw "Source: Government of the Republic of Kazakhstan: ..." in English."""
+    make_service(phone="150", name="Line150", source="Act of the Republic, in English")
+    assert "Act of the Republic" not in client.get("/help").get_data(as_text=True)
+    login(client, world.pupil1)
+    page = client.get("/help").get_data(as_text=True)
+    assert "Line150" in page and "Act of the Republic" not in page
+
+
+def test_the_admin_sees_the_sources_in_the_directory(client, world):
+    make_service(phone="150", name="Line150", source="Act of the Republic, in English")
+    login(client, world.admin)
+    assert "Act of the Republic" in client.get("/help").get_data(as_text=True)

@@ -10,7 +10,7 @@ from app.consent.models import Consent
 from app.core.audit import AuditAction, AuditEntry
 from app.extensions import db
 from app.screening import labels, services
-from app.screening.models import Alert, ScreeningResult
+from app.screening.models import Alert, Campaign, ScreeningResult
 from tests.factories import login, post
 from tests.screening.workflow_support import ACUTE_ASQ, campaign, consent, session_with_code
 
@@ -154,6 +154,19 @@ def test_campaign_plan_and_issue_codes(client, world):
     assert "code-card__code" in client.get(issued.headers["Location"]).get_data(as_text=True)
     refused = post(client, detail_url + "/codes", {"pupils": [world.p2.uuid]}, form_page=detail_url)
     assert refused.status_code == 302
+
+
+@pytest.mark.parametrize("opens_on, closes_on", [("0001-01-01", "2026-01-01"), ("2026-01-01", "9999-12-31")])
+def test_a_campaign_date_outside_the_calendar_is_explained_not_a_500(client, world, opens_on, closes_on):
+    """0001-01-01 (a slip in the date picker) was a 500 on PostgreSQL: its school-time midnight is before year 1
+    in UTC. Both dates must lie in 2000-2099; the form says so and nothing is planned."""
+    login(client, world.psy1)
+    response = post(client, "/screening/campaigns/new", {
+        "title": "Autumn", "instruments": ["asq@1.1"], "classes": [str(world.c7a.id)],
+        "opens_on": opens_on, "closes_on": closes_on, "mode": "online"})
+    assert response.status_code == 200
+    assert "2000 және 2099 жылдар аралығындағы күнді енгізіңіз." in response.get_data(as_text=True)  # school: kk
+    assert db.session.execute(select(Campaign)).first() is None
 
 
 def test_paper_entry_uses_same_submit(client, world):
