@@ -123,8 +123,11 @@ class AuditAction(enum.StrEnum):
     ALERT_RESOLVED = "screening:alert:resolved"
     ALERT_ESCALATED = "screening:alert:escalated"
     ALERT_LIST_READ = "screening:alert:list"
-    #: A pupil sent a request for help (named or anonymous; an anonymous entry has no address or request id).
+    #: A pupil sent a request for help with the name (an anonymous request writes no entry when sent).
     HELP_REQUEST_SENT = "help:request:sent"
+    #: A psychologist first opened the inbox listing an anonymous request for help: the request's first entry
+    #: (written then, not when sent, so that no entry sits beside the sender's own; app.help.services).
+    HELP_REQUEST_RECEIVED = "help:request:received"
     #: A "ask for help" request was refused by the rate limit (no alert raised).
     HELP_REQUEST_THROTTLED = "help:request:throttled"
     HELP_SERVICE_CREATE = "help:service:create"
@@ -460,7 +463,6 @@ def record(
     lane: int | None = None,
     together: tuple[Any, Mapping[str, Any]] | None = None,
     autocommit: bool = False,
-    anonymous: bool = False,
 ) -> int | None:
     """Add an audit entry to the current transaction (the caller commits with its change).
 
@@ -476,13 +478,10 @@ def record(
     ``autocommit=True`` (PostgreSQL, no transaction open, this entry and its ``together`` change the only
     writes): that one statement is atomic by itself and runs without BEGIN and COMMIT round trips; the
     caller's ``db.session.commit()`` then sends nothing. Elsewhere it is ignored (a normal transaction).
-
-    ``anonymous=True`` (an anonymous request for help) leaves out the address and the request id, so that the entry
-    cannot be traced back to a browser or to the web server's logs.
     """
     chain_id = chain_for(school_id, lane)
     db.session.flush()
-    ip, request_id = (None, None) if anonymous else _request_meta()
+    ip, request_id = _request_meta()
     values: dict[str, Any] = {
         "chain_id": chain_id,
         "at": utcnow(),

@@ -78,6 +78,7 @@ AUDIT_ACTION_LABELS: dict[A, LazyString] = {
     A.ALERT_ESCALATED: _l("Alert passed to the administration"),
     A.ALERT_LIST_READ: _l("Alert inbox opened"),
     A.HELP_REQUEST_SENT: _l("A pupil asked for help"),
+    A.HELP_REQUEST_RECEIVED: _l("Anonymous request for help first opened"),
     A.HELP_REQUEST_THROTTLED: _l("Request for help refused: too many at once"),
     A.HELP_SERVICE_CREATE: _l("Help directory entry added"),
     A.HELP_SERVICE_UPDATE: _l("Help directory entry changed"),

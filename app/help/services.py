@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 
-from app.auth.models import FailurePurpose, User
+from app.auth.models import FailurePurpose, LoginFailure, User
 from app.auth.services import count_failure, failures_since
 from app.core import audit
 from app.core.audit import AuditAction, Outcome
 from app.core.encryption import blind_index
-from app.core.models import District, Pupil, School, SchoolClass
+from app.core.models import District, Pupil, School, SchoolClass, utcnow
 from app.extensions import db
 from app.help.models import HelpRequest, HelpService, ServiceKind
 from app.screening import alerts
@@ -150,25 +151,42 @@ def save_service(*, actor: User, service: HelpService | None, values: dict[str, 
     return target
 
 
-# --- ask for help ----------------------------------------------------------------------------
+# --- ask for help ---------------------------------------------------------------------------
 
-def _device_key(device: str) -> str:
-    return blind_index(device or "-", scope="help-device").hex()
+def _device_key(device: str, *, anonymous: bool = False) -> str:
+    return blind_index(device or "-", scope="help-anon-device" if anonymous else "help-device").hex()
 
 
-def _address_key(ip: str) -> str:
+def _address_key(ip: str, *, anonymous: bool = False) -> str:
     """The address as a keyed HMAC: the rate limit needs equality only, and no address is stored in plaintext."""
-    return blind_index(ip or "-", scope="help-ip").hex()[:45]
+    return blind_index(ip or "-", scope="help-anon-ip" if anonymous else "help-ip").hex()[:45]
 
 
-def throttled(*, device: str, ip: str) -> bool:
-    """True while this browser or this address has sent too many requests within SENIM_HELP_WINDOW."""
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def throttled(*, device: str, ip: str, anonymous: bool = False) -> bool:
+    """True while this browser or this address has sent too many requests within SENIM_HELP_WINDOW.
+
+    Named and anonymous requests are counted apart, under keys of different scopes (see :func:`send_request`).
+    """
     config = current_app.config
     window = config["SENIM_HELP_WINDOW"]
-    return (failures_since(FailurePurpose.HELP, key=_device_key(device), window=window)
+    return (failures_since(FailurePurpose.HELP, key=_device_key(device, anonymous=anonymous), window=window)
             >= config["SENIM_HELP_DEVICE_THRESHOLD"]
-            or failures_since(FailurePurpose.HELP, ip=_address_key(ip), window=window)
+            or failures_since(FailurePurpose.HELP, ip=_address_key(ip, anonymous=anonymous), window=window)
             >= config["SENIM_HELP_IP_THRESHOLD"])
+
+
+def _count_anonymous(*, device: str, ip: str) -> None:
+    """Count an anonymous request so that the count cannot name the sender (see :func:`send_request`)."""
+    now = utcnow()
+    db.session.execute(delete(LoginFailure).where(
+        LoginFailure.purpose == FailurePurpose.HELP.value,
+        LoginFailure.at < now - current_app.config["SENIM_HELP_WINDOW"]))
+    db.session.add(LoginFailure(purpose=FailurePurpose.HELP.value, account_key=_device_key(device, anonymous=True),
+                                ip=_address_key(ip, anonymous=True), at=_minute(now)))
 
 
 class RequestThrottled(Exception):
@@ -193,9 +211,23 @@ def send_request(*, actor: User | None, school: School, school_class: SchoolClas
                  message: str, device: str, ip: str) -> HelpRequest:
     """Store a pupil's message (encrypted) and raise its alert for the school's psychologists: one transaction.
 
-    ``pupil`` None makes it anonymous: the request and the alert carry the school and class only, and neither
-    they nor the audit entries hold the address, the browser or the account. The rate limit counts under keyed
-    values of the browser and the address (:class:`RequestThrottled` when reached).
+    A named request (``pupil`` given) is audited in full: the send and the alert, with the actor and address.
+
+    ``pupil`` None makes it anonymous, and then nothing stored at the moment of sending may point at the sender,
+    even a signed-in pupil who chose not to give the name (issue 11: "cannot be traced back through the UI"):
+
+    - no audit entry at all. An entry without actor still sat in the school's chain beside the pupil's own
+      sign-in and page reads, timed to the microsecond and next to them by id and position, so a reader of the
+      log could match the two. The request enters the audit log when a psychologist first opens the inbox
+      that lists it (:func:`audit_first_opening`, actor: that psychologist, at a time the sender does not
+      choose). The chains stay as they were: every entry written is hash-linked and verified as before.
+    - the request and the alert carry the school and class only (the alert's pupil reference is random);
+    - the rate limit counts under keyed values (HMAC) of the browser's random id and of the address, of scopes
+      used by nothing else (a named request from the same browser has other keys, so the two cannot be joined),
+      at a time cut to the minute, and the counts are deleted once older than SENIM_HELP_WINDOW;
+    - a refused (throttled) anonymous attempt writes no audit entry either: it stores nothing and raises nothing.
+
+    The alert is still raised, and its e-mail queued, in the transaction that saves the request.
     """
     text = message.strip()
     if not text or len(text) > MESSAGE_MAX:
@@ -207,12 +239,15 @@ def send_request(*, actor: User | None, school: School, school_class: SchoolClas
         school_class = pupil.school_class
     if school_class is not None and school_class.school_id != school.id:
         raise ValueError("class of another school")
-    if throttled(device=device, ip=ip):
-        audit.record(None, AuditAction.HELP_REQUEST_THROTTLED, outcome=Outcome.DENIED, school_id=school.id,
-                     anonymous=True)
-        db.session.commit()
+    if throttled(device=device, ip=ip, anonymous=anonymous):
+        if not anonymous:
+            audit.record(actor, AuditAction.HELP_REQUEST_THROTTLED, outcome=Outcome.DENIED, school_id=school.id)
+            db.session.commit()
         raise RequestThrottled
-    count_failure(FailurePurpose.HELP, key=_device_key(device), ip=_address_key(ip))
+    if anonymous:
+        _count_anonymous(device=device, ip=ip)
+    else:
+        count_failure(FailurePurpose.HELP, key=_device_key(device), ip=_address_key(ip))
     request_row = HelpRequest(school_id=school.id)
     request_row.body = {"message": text, "class_id": school_class.id if school_class else None,
                         "pupil_id": None if anonymous else pupil.id}  # type: ignore[union-attr]
@@ -221,9 +256,9 @@ def send_request(*, actor: User | None, school: School, school_class: SchoolClas
     alert = alerts.raise_help_request(actor=actor, school_id=school.id, pupil_id=None if pupil is None else pupil.id,
                                       class_id=school_class.id if school_class else None,
                                       help_request_id=request_row.id, anonymous=anonymous)
-    audit.record(None if anonymous else actor, AuditAction.HELP_REQUEST_SENT, school_id=school.id,
-                 object_type="help_request", object_id=request_row.uuid,
-                 details={"alert": alert.uuid, "anonymous": anonymous}, anonymous=anonymous)
+    if not anonymous:
+        audit.record(actor, AuditAction.HELP_REQUEST_SENT, school_id=school.id, object_type="help_request",
+                     object_id=request_row.uuid, details={"alert": alert.uuid, "anonymous": False})
     db.session.commit()
     return request_row
 

@@ -36,7 +36,7 @@ bp = Blueprint("help", __name__, template_folder="templates")
 
 #: The browser's random id for the rate limit; the same cookie key pupils' code pages use.
 DEVICE = "senim_device"
-#: Where the last request was sent from (region, district): the "sent" page shows that region's services.
+#: The region and district of the pupil's screening sitting, cached for the help boxes (never set by a request).
 PLACE = "senim_help_place"
 #: Per-request cache (the WSGI environ: ``g`` may outlive a request when an app context is held open).
 _CONTACTS_KEY, _PLACE_KEY = "senim.help_contacts", "senim.help_place"
@@ -147,13 +147,18 @@ def ask() -> str | Response | tuple[str, int]:
                                   message=form.message.data, device=_device(), ip=request.remote_addr or "")
         except services.RequestThrottled:
             return render_template("help/sent.html", throttled=True, named=False), 429
-        session[PLACE] = [school.district.region_id, school.district_id]
-        return redirect(url_for("help.sent", named="0" if anonymous else "1"))
+        # Nothing goes into the session about the request (it is the sender's cookie, readable on a shared
+        # phone): the "sent" page finds the school's help in its link, as the form page did.
+        return redirect(url_for("help.sent", named="0" if anonymous else "1",
+                                school=school.id if pupil is None else None))
     return render_template("help/ask.html", form=form, pupil=pupil, school=school)
 
 
 @bp.route("/help/sent")
 def sent() -> str:
+    school = _chosen_school()
+    if school is not None:
+        _set_place(services.Place.of_school(school))
     return render_template("help/sent.html", throttled=False, named=request.args.get("named") == "1")
 
 

@@ -16,7 +16,7 @@ from app.auth.permissions import Permission, school_scope
 from app.auth.roles import Role
 from app.auth.services import account_key, account_locked, is_locked
 from app.core import audit
-from app.core.audit import AuditAction
+from app.core.audit import AuditAction, AuditEntry
 from app.core.models import Pupil, School, SchoolClass, utcnow
 from app.extensions import db
 from app.screening.models import (
@@ -62,6 +62,7 @@ def open_alerts(*, actor: User, severity: str | None = None, pupil: Pupil | None
         query = query.where(Alert.pupil_ref == pupil_ref(pupil.id))
     alerts = [a for a in _by_urgency(db.session.execute(query).scalars()) if severity in (None, a.severity)]
     audit.record_read(actor, AuditAction.ALERT_LIST_READ, details={"count": len(alerts)})
+    audit_first_opening(actor=actor, alerts=alerts)
     return alerts
 
 
@@ -223,7 +224,8 @@ def raise_help_request(*, actor: User | None, school_id: int, pupil_id: int | No
                        help_request_id: int, anonymous: bool) -> Alert:
     """Raise the alert of a pupil's request for help in the caller's transaction (the caller commits).
 
-    An anonymous one carries the school and class, no pupil; its audit entry has no address or request id.
+    An anonymous one carries the school and class, no pupil, and writes no audit entry now: it is audited when a
+    psychologist first opens the inbox listing it (:func:`audit_first_opening`; why: app.help.services.send_request).
     """
     from app.screening.services import _round_up, alert_due_at  # the deadlines screening alerts use
 
@@ -236,9 +238,28 @@ def raise_help_request(*, actor: User | None, school_id: int, pupil_id: int | No
     db.session.add(alert)
     db.session.flush()
     queue_raised(school_id=school_id, severities=[alert.severity])  # mail after the commit (outbox)
-    audit.record(None if anonymous else actor, AuditAction.ALERT_RAISED, school_id=school_id, object_type="alert",
-                 object_id=alert.uuid, anonymous=anonymous)
+    if not anonymous:
+        audit.record(actor, AuditAction.ALERT_RAISED, school_id=school_id, object_type="alert", object_id=alert.uuid)
     return alert
+
+
+def audit_first_opening(*, actor: User, alerts: Iterable[Alert]) -> None:
+    """Audit the anonymous requests for help among ``alerts`` (just shown to ``actor``) that no entry names yet.
+
+    An anonymous request writes no entry when sent, so that nothing in the log sits beside the sender's own
+    entries; its first entry is this one, the psychologist's first opening, at a time the sender does not choose.
+    Each entry is committed on its own (one chain per transaction); if one fails, AuditUnavailable (503).
+    """
+    pending = {a.uuid: a for a in alerts if a.is_help_request and a.pupil_id is None}
+    if not pending:
+        return
+    done = set(db.session.execute(select(AuditEntry.object_id).where(
+        AuditEntry.action == str(AuditAction.HELP_REQUEST_RECEIVED),
+        AuditEntry.object_id.in_(list(pending)))).scalars())
+    for uuid, alert in sorted(pending.items(), key=lambda item: item[1].id):
+        if uuid not in done:
+            audit.record_now(actor, AuditAction.HELP_REQUEST_RECEIVED, school_id=alert.school_id,
+                             object_type="alert", object_id=uuid, details={"anonymous": True})
 
 
 def class_labels(alerts: Iterable[Alert]) -> dict[str, str]:

@@ -6,6 +6,9 @@ alert notifications that cannot be delivered.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from flask import render_template, request
 from flask_login import current_user
 
@@ -36,7 +39,15 @@ def audit_log() -> str:
     query_args = {k: v for k, v in request.args.items() if k in _FILTER_FIELDS and v}
     return render_template("admin/audit_log.html", form=form, page=page, names=services.actors(page.items),
                            query_args=query_args, confirm=ConfirmForm(),
-                           outbox=mail.state() if mail.configured() else None)
+                           outbox=_to_the_hour(mail.state()) if mail.configured() else None)
+
+
+def _to_the_hour(state: mail.OutboxState) -> mail.OutboxState:
+    """The outbox times cut to the hour: enough to notice stuck mail, too coarse to date the e-mail an anonymous
+    request for help queues (its time would sit next to the sender's own entries on this page)."""
+    def cut(moment: datetime | None) -> datetime | None:
+        return None if moment is None else moment.replace(minute=0, second=0, microsecond=0)
+    return replace(state, oldest_unsent=cut(state.oldest_unsent), last_sent=cut(state.last_sent))
 
 
 @bp.route("/audit/verify", methods=["POST"])
