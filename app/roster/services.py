@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from app.auth.models import RoleAssignment, User
 from app.auth.passwords import UNUSABLE_HASH
 from app.auth.roles import Role
+from app.consent.services import today_local
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import Pupil, PupilGuardian, PupilSource, School, SchoolClass, utcnow
@@ -55,8 +56,8 @@ class UploadExpired(Exception):
 
 
 def current_school_year(today: date | None = None) -> int:
-    """The school year starts on 1 September: in spring it is still last year's."""
-    today = today or date.today()
+    """The school year starts on 1 September: in spring it is still last year's (the school's date: UTC+5)."""
+    today = today or today_local()
     return today.year if today.month >= 9 else today.year - 1
 
 
@@ -113,7 +114,7 @@ def start_upload(*, actor: User, school: School, school_year: int, files: list[t
 def build_plan(*, school: School, school_year: int, result: ReadResult, today: date | None = None,
                progress: Progress | None = None) -> Plan:
     """Check the rows and match them against the database (reads only)."""
-    checked = check(result.sheets.values(), today=today or date.today(), progress=progress)
+    checked = check(result.sheets.values(), today=today or today_local(), progress=progress)
     checked.problems[:0] = result.problems
     return make_plan(school=school, school_year=school_year, checked=checked, rows=result.row_count,
                      progress=progress)

@@ -204,3 +204,46 @@ def _propose_for(live: LiveServer, username: str, pupil_uuid: str) -> None:
                                            message=None)
         meetings.schedule(actor=_psychologist(), meeting=meeting, version=meeting.version,
                           meeting_at=utcnow() + timedelta(days=3), reply="12-кабинет")
+
+
+def test_withdrawing_while_the_page_is_still_loading_still_asks_first(open_context: Callable[..., Any],
+                                                                      live_server: LiveServer) -> None:
+    """A parent on a slow phone taps "Withdraw my consent" before the page has finished loading: the question is
+    still asked, and saying no keeps the consent. app.js is held back here; if the button can be tapped before the
+    script has run (a deferred script would allow it), it is tapped then, and the question must still come."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from app.consent import services as consent
+
+    pupil_uuid, _name = live_server.fresh_pupil("8Б")
+    live_server.record_consent(pupil_uuid)
+    parent = open_context(**PHONE).new_page()
+    sign_in(parent, live_server, live_server.create_account(Role.PARENT, language="en", children=(pupil_uuid,)))
+    asked: list[str] = []
+    parent.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    script, held = re.compile(r"/static/js/app\.js"), []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    parent.route(script, hold)
+    parent.goto(f"/consent/my-children/{pupil_uuid}", wait_until="commit")
+    button = parent.get_by_role("button", name="Withdraw my consent")
+    try:
+        button.wait_for(state="visible", timeout=1500)  # drawn while the script is still held back?
+        tapped_early = True
+    except PlaywrightTimeout:
+        tapped_early = False
+    with parent.expect_event("dialog", timeout=5000):
+        if tapped_early:
+            button.tap(no_wait_after=True)
+        assert held, "the page did not ask for app.js"
+        for route in held:
+            route.continue_()
+        parent.unroute(script, hold)
+        if not tapped_early:
+            button.tap()
+    assert asked == ["Withdraw consent?"]
+    expect(parent.locator("main")).to_contain_text("Your consent is on file")
+    with live_server.app.app_context():
+        assert consent.has_valid_consent(_pupil(pupil_uuid))

@@ -7,7 +7,7 @@ pupil sees a neutral page; the campaign page says why.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -191,7 +191,7 @@ def test_consent_given_again_does_not_revive_a_stopped_code(client, world):
     camp = campaign(world.psy1, world.s1, [world.c7a])
     session_with_code(camp, world.p1, code="WXYZ-2345")
     consent_services.withdraw_consent(actor=world.psy1, pupil=world.p1)
-    consent_services.record_paper_consent(actor=world.psy1, pupil=world.p1, signed_on=date.today())
+    consent_services.record_paper_consent(actor=world.psy1, pupil=world.p1, signed_on=consent_services.today_local())
     assert post(client, "/s", {"code": "WXYZ-2345"}).headers["Location"].endswith("/s/unavailable")
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.consent.services import today_local
 from app.core.models import utcnow
 from app.extensions import db
 from app.screening import alerts, services
@@ -129,7 +130,7 @@ def test_results_page_links_back_to_the_card_and_open_alerts_to_the_inbox(client
 
 def _record_consent(client, pupil, query: str = ""):
     path = f"/consent/pupils/{pupil.uuid}{query}"
-    return post(client, path, {"signed_on": utcnow().date().isoformat(), "confirm": "y"})
+    return post(client, path, {"signed_on": today_local().isoformat(), "confirm": "y"})
 
 
 @pytest.mark.parametrize("came_from", ["card", "campaign"])
@@ -162,6 +163,6 @@ def test_an_external_next_is_refused(client, world, target):
     assert f'<a href="/pupils/{world.p1.uuid}">Back</a>' in page  # the pupil card instead
     path = f"/consent/pupils/{world.p1.uuid}"
     response = client.post(path, query_string={"next": target}, data={
-        "signed_on": utcnow().date().isoformat(), "confirm": "y",
+        "signed_on": today_local().isoformat(), "confirm": "y",
         "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)})
     assert response.status_code == 302 and response.headers["Location"] == path

@@ -7,6 +7,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.consent.models import Consent
+from app.consent.services import today_local
 from app.core.audit import AuditAction, AuditEntry
 from app.extensions import db
 from app.screening import labels, services
@@ -73,7 +74,7 @@ def test_psychologist_of_other_school_gets_404(client, world):
 def test_consent_paper_and_parent_withdrawal(client, world):
     login(client, world.soc1)
     page = f"/consent/pupils/{world.p1.uuid}"
-    assert post(client, page, {"signed_on": "2026-09-01", "confirm": "y"}).status_code == 302
+    assert post(client, page, {"signed_on": today_local().isoformat(), "confirm": "y"}).status_code == 302
     assert db.session.execute(select(Consent)).scalar_one().method == "paper"
     _relogin(client, world.r1)
     page = f"/consent/my-children/{world.p1.uuid}"

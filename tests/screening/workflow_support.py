@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app.consent.models import Consent
-from app.consent.services import has_valid_consent, school_year_end
+from app.consent.services import has_valid_consent, school_year_end, today_local
 from app.core.models import Pupil, utcnow
 from app.extensions import db
 from app.screening.campaigns import code_hash
@@ -18,7 +18,7 @@ NEGATIVE_ASQ = {"q1": 0, "q2": 0, "q3": 0, "q4": 0}
 
 def consent(pupil: Pupil, *, withdrawn: bool = False, valid_until: date | None = None) -> Consent:
     record = Consent(pupil_id=pupil.id, school_id=pupil.school_id, method="paper",
-                     valid_until=valid_until or school_year_end(date.today()),
+                     valid_until=valid_until or school_year_end(today_local()),
                      withdrawn_at=utcnow() if withdrawn else None)
     db.session.add(record)
     db.session.commit()

@@ -4,6 +4,10 @@
  * 2. select[data-autosubmit]: submits its form when the choice changes.
  * 3. form[data-confirm] (or a submit button with data-confirm): asks before submitting.
  * 4. Moves focus to a form's error summary ([data-error-summary]) when the page loads.
+ *
+ * This file is loaded in <head> without `defer`, and 2 and 3 listen on the document at once: a form submitted
+ * while the page is still loading (a parent tapping "Withdraw my consent" on a slow phone) still asks first.
+ * The rest waits for the page (DOMContentLoaded).
  */
 (function () {
   "use strict";
@@ -37,7 +41,7 @@
     });
   }
 
-  function initAutosubmit() {
+  function listenAutosubmit() {
     document.addEventListener("change", function (event) {
       var target = event.target;
       if (!(target instanceof HTMLSelectElement) || !target.matches("[data-autosubmit]") || !target.form) {
@@ -49,6 +53,9 @@
         target.form.submit();
       }
     });
+  }
+
+  function hideAutosubmitButtons() {
     /* The form's own submit button is only needed without JavaScript. */
     var selects = document.querySelectorAll("select[data-autosubmit]");
     Array.prototype.forEach.call(selects, function (select) {
@@ -58,7 +65,7 @@
     });
   }
 
-  function initConfirm() {
+  function listenConfirm() {
     document.addEventListener("submit", function (event) {
       var form = event.target;
       if (!(form instanceof HTMLFormElement)) { return; }
@@ -79,10 +86,12 @@
 
   function init() {
     initNav();
-    initAutosubmit();
-    initConfirm();
+    hideAutosubmitButtons();
     focusErrorSummary();
   }
+
+  listenAutosubmit();
+  listenConfirm();
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
