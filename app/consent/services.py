@@ -100,13 +100,14 @@ def consent_ends(pupil_ids: Iterable[int], *, on: date | None = None) -> dict[in
     ends = {}
     for pupil_id, record in newest.items():
         if record.withdrawn_at is not None:
-            ends[pupil_id] = ConsentEnd("withdrawn", _local_day(record.withdrawn_at))
+            ends[pupil_id] = ConsentEnd("withdrawn", local_day(record.withdrawn_at))
         elif record.valid_until < day:
             ends[pupil_id] = ConsentEnd("expired", record.valid_until)
     return ends
 
 
-def _local_day(moment: Any) -> date:
+def local_day(moment: Any) -> date:
+    """The school's date (Kazakhstan: UTC+5) at an aware moment: ages, school years and "today" are in it."""
     from zoneinfo import ZoneInfo
 
     from flask import current_app

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -71,7 +69,7 @@ def parent_consent(pupil_uuid: str) -> str | Response:
             flash(_("Thank you. Your consent is recorded."), "success")
             return redirect(url_for("consent.parent_consent", pupil_uuid=pupil.uuid))
     return render_template("consent/parent.html", pupil=pupil, form=form, withdraw_form=WithdrawForm(),
-                           current=services.read_consent(actor=current_user, pupil=pupil), today=date.today())
+                           current=services.read_consent(actor=current_user, pupil=pupil), today=services.today_local())
 
 
 @bp.route("/my-children/<pupil_uuid>/withdraw", methods=["POST"])

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.auth.permissions import Permission, case_school_ids, visible_cases, visible_transfers
+from app.consent.services import today_local
 from app.core import audit
 from app.core.audit import AuditAction
 from app.core.models import School, utcnow
@@ -130,7 +131,7 @@ def update_referral(*, actor: User, referral: Referral, version: int | None, sta
         if status not in allowed_referral_statuses(referral):
             raise BadReferralStatus(previous, status.value)
         if status in (ReferralStatus.OUTCOME, ReferralStatus.DECLINED):
-            day = on or utcnow().date()
+            day = on or today_local()
             if day < referral.sent_on:
                 raise BadDate()
             referral.outcome, referral.outcome_on = text, day

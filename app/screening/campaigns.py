@@ -103,7 +103,7 @@ def campaign_pupils(*, actor: User, campaign: Campaign) -> list[CampaignPupil]:
     for s in db.session.execute(select(ScreeningSession).where(ScreeningSession.campaign_id == campaign.id)).scalars():
         sessions.setdefault(s.pupil_id, []).append(s)
     ends = consent.consent_ends(p.id for p in pupils if p.id not in consented)
-    today = date.today()
+    today = consent.today_local()
     rows = [CampaignPupil(p, p.id in consented, sessions.get(p.id, []), refs_outside_age(campaign, p, today),
                           ends.get(p.id)) for p in pupils]
     rows.sort(key=lambda r: (r.pupil.school_class.grade if r.pupil.school_class else 0,
@@ -157,7 +157,7 @@ def plan_issue(*, campaign: Campaign, pupils: list[Pupil], now: datetime | None 
             .order_by(ScreeningSession.id)).scalars():
         by_key.setdefault((s.pupil_id, s.instrument_ref), []).append(s)
     plans = []
-    today = date.today()
+    today = consent.today_local()
     for pupil in pupils:
         new: list[str] = []
         replace: list[ScreeningSession] = []

@@ -132,7 +132,7 @@ def refusal(instrument: Instrument, pupil: Pupil, *, now: datetime) -> Refusal |
     """Why ``pupil`` may not take ``instrument`` now (consent, age), or None."""
     if not consent.has_valid_consent(pupil):
         return Refusal.CONSENT
-    if outside_age_range(instrument, pupil.age_on(now.date())):
+    if outside_age_range(instrument, pupil.age_on(consent.local_day(now))):
         return Refusal.AGE
     return None
 

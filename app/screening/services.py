@@ -264,7 +264,8 @@ def save_answer(*, session: OpenSession, item_id: str, value: int | None) -> Sav
                           "draft_ct": ScreeningSession.draft_json.encrypt_for(session.uuid, draft)})
     fired: tuple[RuleAlert, ...] = ()
     if _has_on_answer_rules(instrument):  # scales and bands are not needed before the submission
-        fired = score(instrument, checked, age=age_on(session.birth_date, now.date()), stage="answer").alerts
+        age = age_on(session.birth_date, consent.local_day(now))
+        fired = score(instrument, checked, age=age, stage="answer").alerts
     raised = _Raised([])
     follow_ups = launcher.FollowUps()
     try:
@@ -355,7 +356,7 @@ def _submit(*, actor: User | None, session: ScreeningSession | None, answers: Ma
     texts = instrument.text(language)
     checked = check_answers(instrument, answers)
     now = utcnow()
-    age = pupil.age_on(now.date())
+    age = pupil.age_on(consent.local_day(now))
     scored = score(instrument, checked, age=age)
     try:
         result = ScreeningResult(

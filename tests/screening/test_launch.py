@@ -494,3 +494,17 @@ def test_without_skip_logic_the_total_is_exact(client, world):
     with client.session_transaction() as cookie:
         cookie["language"] = "en"
     assert _progress(client, 1) == ("Question 1 of 5", "5")
+
+
+def test_a_pupils_age_turns_at_the_schools_midnight_not_at_utcs(app_ctx, world):
+    """Ages are taken on the school's date (UTC+5): at 20:00 UTC on 5 December it is already 6 December at school,
+    so a pupil born on 6 December 2015 is 11 there and may take the GAD-7 (ages 11-18). On the machine's UTC date
+    the pupil would still be 10 and refused until 05:00 school time."""
+    from datetime import UTC, datetime
+
+    pupil = make_pupil(world.c7a, birth_date=date(2015, 12, 6))
+    consent(pupil)
+    gad = services.instrument_for("gad-7@1.1")
+    evening_utc = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
+    assert launch.refusal(gad, pupil, now=evening_utc) is None
+    assert launch.refusal(gad, pupil, now=datetime(2026, 12, 5, 18, 0, tzinfo=UTC)) is launch.Refusal.AGE

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,14 +15,9 @@ from app.auth.permissions import Permission, get_class_or_404, require
 from app.core.models import SchoolClass
 from app.core.routing import db_int
 from app.extensions import db
+from app.roster.services import current_school_year
 
 PERM = Permission.ADMIN_CLASSES
-
-
-def current_school_year(today: date | None = None) -> int:
-    """The school year starts on 1 September: in spring it is still last year's."""
-    today = today or date.today()
-    return today.year if today.month >= 9 else today.year - 1
 
 
 @bp.route("/classes")

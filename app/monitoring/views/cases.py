@@ -21,8 +21,8 @@ from app.auth.permissions import (
     require,
     visible_cases,
 )
+from app.consent.services import today_local
 from app.core.conflict_page import render_conflict
-from app.core.models import utcnow
 from app.extensions import db
 from app.monitoring import labels, referrals, services
 from app.monitoring import registry as registry_services
@@ -57,7 +57,7 @@ def caseload() -> str:
     include_closed = request.args.get("closed") == "1"
     rows = services.caseload(actor=current_user, include_closed=include_closed)
     return render_template("monitoring/caseload.html", rows=rows, include_closed=include_closed,
-                           today=utcnow().date(), words=labels.caseload_words(),
+                           today=today_local(), words=labels.caseload_words(),
                            overdue=referrals.overdue_summary(actor=current_user))
 
 

@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, deny_404, get_case_or_404, require, visible_cases
+from app.consent.services import today_local
 from app.core.conflict_page import render_conflict
-from app.core.models import utcnow
 from app.extensions import db
 from app.monitoring import labels, plan_labels, plans
 from app.monitoring.conflicts import EditConflict
@@ -60,7 +60,7 @@ def _safety_page(case: MonitoringCase, status: int = 200, form: SafetyPlanForm |
         "monitoring/plans/safety_plan.html", case=case, pupil=case.pupil, plan=plan, content=content, form=form,
         review_form=review_form or fresh(ReviewForm, "review"), reviews=plans.reviews_of(case, PlanKind.SAFETY),
         sections=list(SafetySection), lines=section_lines, can_manage=_may_manage(case),
-        labels=_template_labels(), today=utcnow().date(), print_languages=PRINT_LANGUAGES), status
+        labels=_template_labels(), today=today_local(), print_languages=PRINT_LANGUAGES), status
 
 
 @bp.route("/monitoring/cases/<case_uuid>/safety-plan")
@@ -155,7 +155,7 @@ def _support_page(case: MonitoringCase, status: int = 200, **bound: FlaskForm) -
         action_form=bound.get("action_form") or fresh(ActionForm, "action"),
         review_form=bound.get("review_form") or fresh(ReviewForm, "review"),
         reviews=plans.reviews_of(case, PlanKind.SUPPORT), can_manage=_may_manage(case), labels=_template_labels(),
-        today=utcnow().date()), status
+        today=today_local()), status
 
 
 @bp.route("/monitoring/cases/<case_uuid>/support-plan")

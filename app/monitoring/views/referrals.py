@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import Permission, can_propose_transfer, deny_404, get_case_or_404, require, visible_cases
+from app.consent.services import today_local
 from app.core.conflict_page import render_conflict
 from app.core.models import utcnow
 from app.extensions import db
@@ -46,7 +47,7 @@ def _on_case(user: Any, case: MonitoringCase, permission: Permission) -> bool:
 
 def case_sections(case: MonitoringCase, forms: dict[str, Any]) -> dict[str, Any]:
     """What the case page shows of referrals, steps and transfers, with their forms (posted ones kept)."""
-    today, now = utcnow().date(), utcnow()
+    today, now = today_local(), utcnow()
     forms.setdefault("referral_form", fresh(ReferralForm, "referral", sent_on=today))
     status_forms = {}
     for referral in referrals.case_referrals(case):

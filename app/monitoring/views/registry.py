@@ -16,8 +16,9 @@ from app.auth.permissions import (
     has_permission,
     require,
 )
+from app.consent.services import today_local
 from app.core.conflict_page import render_conflict
-from app.core.models import Pupil, utcnow
+from app.core.models import Pupil
 from app.monitoring import labels
 from app.monitoring import registry as services
 from app.monitoring.conflicts import EditConflict
@@ -33,7 +34,7 @@ P = Permission
 @require(P.MONITORING_REGISTRY_READ)
 def register() -> str:
     rows = services.current_register(actor=current_user)
-    return render_template("monitoring/register.html", rows=rows, today=utcnow().date(),
+    return render_template("monitoring/register.html", rows=rows, today=today_local(),
                            labels=labels.template_labels())
 
 
@@ -47,7 +48,7 @@ def pupil_registry(pupil_uuid: str) -> str:
         "monitoring/pupil_registry.html", pupil=pupil, entries=entries, histories=histories,
         can_manage=has_permission(current_user, P.MONITORING_REGISTRY_MANAGE),
         can_open_case=has_permission(current_user, P.MONITORING_CASE_MANAGE),
-        has_open_case=open_case_of(pupil.id) is not None, today=utcnow().date(), labels=labels.template_labels())
+        has_open_case=open_case_of(pupil.id) is not None, today=today_local(), labels=labels.template_labels())
 
 
 def _details(form: RegistryForm) -> RegistryDetails:
@@ -145,7 +146,7 @@ def registry_deregister(entry_uuid: str) -> str | tuple[str, int] | Response:
         return _to_registry(entry.pupil)
     form = DeregisterForm()
     if request.method == "GET":
-        form.process(data={"ended_on": utcnow().date(), "version": entry.version})
+        form.process(data={"ended_on": today_local(), "version": entry.version})
     elif form.validate_on_submit():
         try:
             services.deregister(actor=current_user, entry=entry, version=form.version.data,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -86,7 +84,7 @@ def paper_entry(pupil_uuid: str) -> str | Response:
                                                   rule_ids={r for a in alerts for r in a.details.rules}):
                 _flash_give_now(pupil.uuid, target.ref, language)
             return redirect(url_for("screening.pupil_results", pupil_uuid=pupil.uuid))
-    age = pupil.age_on(date.today())
+    age = pupil.age_on(consent.today_local())
     return render_template("screening/paper_entry.html", form=form, pupil=pupil, instrument=instrument, texts=texts,
                            age=age, outside_age=services.outside_age_range(instrument, age))
 
