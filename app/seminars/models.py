@@ -68,6 +68,8 @@ class Seminar(Model):
     #: Markdown text with links, added after the seminar; shown to the audience.
     materials: Mapped[str] = mapped_column(Text, default="")
     cancelled_at: Mapped[datetime | None]
+    #: When its time, place or online link last changed (registrants were e-mailed); None if never.
+    rescheduled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -188,23 +188,49 @@ def create_seminar(*, actor: User, data: SeminarInput, now: datetime | None = No
 
 
 def update_seminar(*, actor: User, seminar: Seminar, version: int | None, data: SeminarInput,
-                   now: datetime | None = None) -> Seminar:
-    """Change a seminar from a form loaded at ``version`` (EditConflict if someone saved in between). Moving its
-    start makes ``flask seminars remind`` remind the registrants again, of the new time."""
+                   now: datetime | None = None) -> int:
+    """Change a seminar from a form loaded at ``version`` (EditConflict if someone saved in between); returns how
+    many registrants were e-mailed. A new time, place or online link is e-mailed at once to everyone registered
+    (in the same transaction, so a change is never saved without its mail) and makes ``flask seminars remind``
+    remind them again, of the new time, unless that mail already came within the reminder's window. A new title
+    or description alone mails nobody."""
     now = now or utcnow()
     if seminar.cancelled:
         raise InvalidSeminar("title", _l("A cancelled seminar cannot be changed."))
     data = _checked(data, actor=actor, seminar=seminar, now=now)
-    moved = data.starts_at != seminar.starts_at
+    moved = (data.starts_at, data.ends_at) != (seminar.starts_at, seminar.ends_at)
+    changed = [name for name, differs in (("time", moved), ("place", data.place != seminar.place),
+                                          ("link", data.online_url != seminar.online_url)) if differs]
     with versioned(actor=actor, record=seminar, version=version, object_type="seminar"):
         _apply(seminar, data, actor, now)
+        if changed:
+            seminar.rescheduled_at = now
         db.session.flush()
+        told = _mail(seminar, _registrants(seminar), "changed") if changed else 0
         if moved:  # a reminder (or a confirmation standing for one) named the old time: remind again
             db.session.execute(update(SeminarRegistration.__table__).where(
                 _R.seminar_id == seminar.id, _R.cancelled_at.is_(None)).values(reminded_at=None))
+            if told and seminar.starts_at - now <= remind_before():  # the change mail is the reminder
+                db.session.execute(update(SeminarRegistration.__table__).where(
+                    _R.seminar_id == seminar.id, _R.cancelled_at.is_(None), _R.user_id.in_(_with_mail()))
+                    .values(reminded_at=now))
+        details: dict[str, object] = {"changed": changed, "mailed": told} if changed else {}
         audit.record(actor, AuditAction.SEMINAR_UPDATED, school_id=seminar.school_id, object_type="seminar",
-                     object_id=seminar.uuid)
-    return seminar
+                     object_id=seminar.uuid, details=details or None)
+    return told
+
+
+def _registrants(seminar: Seminar) -> Sequence[User]:
+    """The accounts with an active registration for ``seminar``."""
+    return db.session.execute(select(User).join(SeminarRegistration, SeminarRegistration.user_id == User.id)
+                              .where(SeminarRegistration.seminar_id == seminar.id,
+                                     SeminarRegistration.cancelled_at.is_(None))
+                              .order_by(SeminarRegistration.id)).scalars().all()
+
+
+def _with_mail() -> Select:
+    """Ids of the accounts :func:`_mail` writes to (active, with an e-mail address)."""
+    return select(User.id).where(User.active.is_(True), User.email.is_not(None), User.email != "")
 
 
 def cancel_seminar(*, actor: User, seminar: Seminar, version: int | None, reason: str,
@@ -217,14 +243,12 @@ def cancel_seminar(*, actor: User, seminar: Seminar, version: int | None, reason
     with versioned(actor=actor, record=seminar, version=version, object_type="seminar"):
         seminar.cancelled_at, seminar.cancel_reason = now, reason
         seminar.updated_by_id, seminar.updated_at = actor.id, now
-        users = db.session.execute(select(User).join(SeminarRegistration, SeminarRegistration.user_id == User.id)
-                                   .where(SeminarRegistration.seminar_id == seminar.id,
-                                          SeminarRegistration.cancelled_at.is_(None))).scalars().all()
+        users = _registrants(seminar)
         told = _mail(seminar, users, "cancelled")
         db.session.flush()
         audit.record(actor, AuditAction.SEMINAR_CANCELLED, school_id=seminar.school_id, object_type="seminar",
                      object_id=seminar.uuid, details={"registered": len(users), "mailed": told})
-    return len(users)
+    return told
 
 
 def save_materials(*, actor: User, seminar: Seminar, version: int | None, materials: str,
@@ -374,6 +398,17 @@ def registration_of(user: User, seminar: Seminar) -> SeminarRegistration | None:
         SeminarRegistration.cancelled_at.is_(None))).scalar_one_or_none()
 
 
+def changed_since(registration: SeminarRegistration | None) -> datetime | None:
+    """When the seminar's time, place or link changed after ``registration`` was made (else None)."""
+    if registration is None:
+        return None
+    seminar = registration.seminar
+    changed = seminar.rescheduled_at
+    if seminar.cancelled or changed is None or changed <= registration.registered_at:
+        return None
+    return changed
+
+
 def registered_ids(user: User) -> set[int]:
     """Ids of the seminars ``user`` is registered for."""
     return set(db.session.execute(select(SeminarRegistration.seminar_id).where(
@@ -469,6 +504,9 @@ def _message(seminar: Seminar, kind: str) -> tuple[str, str]:
                       _("You are registered for the seminar “%(title)s”.", title=seminar.title)),
         "reminder": (_("Senim: a seminar you registered for is coming up"),
                      _("Reminder: the seminar “%(title)s” is coming up.", title=seminar.title)),
+        "changed": (_("Senim: a seminar you registered for has changed"),
+                    _("The seminar “%(title)s” has changed. This is its time and place now.",
+                      title=seminar.title)),
         "cancelled": (_("Senim: a seminar you registered for is cancelled"),
                       _("The seminar “%(title)s” is cancelled.", title=seminar.title)),
     }
@@ -512,7 +550,7 @@ def send_reminders(now: datetime | None = None) -> int:
         .order_by(Seminar.starts_at)).scalars().all()
     queued = 0
     for seminar_id in due:
-        with_mail = select(User.id).where(User.active.is_(True), User.email.is_not(None), User.email != "")
+        with_mail = _with_mail()
         claimed = db.session.execute(update(SeminarRegistration.__table__).where(
             _R.seminar_id == seminar_id, _R.cancelled_at.is_(None), _R.reminded_at.is_(None),
             _R.user_id.in_(with_mail)).values(reminded_at=now).returning(_R.user_id)).scalars().all()

@@ -68,7 +68,7 @@ def detail(seminar_uuid: str) -> str:
     registration = services.registration_of(current_user, seminar)
     return render_template("seminars/detail.html", seminar=seminar, registration=registration,
                            open=services.open_for_registration(seminar), form=ActionForm(), labels=_labels(),
-                           now=utcnow())
+                           changed_at=services.changed_since(registration), now=utcnow())
 
 
 @bp.route("/seminars/<seminar_uuid>/register", methods=["POST"])
@@ -247,7 +247,8 @@ def edit(seminar_uuid: str) -> str | tuple[str, int] | Response:
     elif form.validate_on_submit():
         mine = _input(form)
         try:
-            services.update_seminar(actor=current_user, seminar=seminar, version=form.version.data, data=mine)
+            told = services.update_seminar(actor=current_user, seminar=seminar, version=form.version.data,
+                                           data=mine)
         except EditConflict:
             theirs = _rows(seminar)
             return _conflict(title=_("Change a seminar"), form=form, seminar=seminar,
@@ -255,7 +256,8 @@ def edit(seminar_uuid: str) -> str | tuple[str, int] | Response:
         except services.InvalidSeminar as problem:
             _refuse(form, problem)
         else:
-            flash(_("Changes saved."), "success")
+            flash(_("Changes saved. Registered people are told by e-mail: %(count)d.", count=told) if told
+                  else _("Changes saved."), "success")
             return _to_manage(seminar)
     return render_template("seminars/form.html", form=form, seminar=seminar)
 

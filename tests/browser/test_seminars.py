@@ -71,6 +71,17 @@ def test_schedule_register_attend_and_read_the_materials(open_context: Callable[
     expect(parent.locator('main a[href="https://meet.example.kz/exam-stress"]')).to_be_visible()
     problems += check_page(parent, artifacts, "seminars-detail", "en")
 
+    organiser.get_by_role("link", name="Change").click()  # moved an hour earlier: the parent is told
+    organiser.get_by_label("Starts at").fill("17:00")
+    organiser.get_by_label("Ends at").fill("18:00")
+    organiser.get_by_label("Registration closes").fill(f"{day}T17:00")
+    organiser.get_by_role("button", name="Save").click()
+    expect(organiser.locator("main")).to_contain_text("Changes saved.")
+    parent.reload()
+    expect(parent.locator("main")).to_contain_text("after you registered")
+    expect(parent.locator("main")).to_contain_text("17:00")
+    problems += check_page(parent, artifacts, "seminars-changed", "en")
+
     _move_to_past(live, seminar_uuid)
     organiser.reload()
     organiser.get_by_label(re.compile(re.escape(parent_account.name))).check()
