@@ -39,7 +39,8 @@ def test_home_page_and_menu_count_open_alerts_by_severity_with_links(client, wor
     _paper(world, world.p3, ACUTE_ASQ)  # another school: not psy1's
     resolved = make_pupil(world.c8b)
     _paper(world, resolved, ACUTE_ASQ)
-    alert = db.session.execute(select(Alert).where(Alert.school_id == world.s1.id)).scalars().all()[-1]
+    alert = db.session.execute(select(Alert).where(Alert.school_id == world.s1.id)  # the resolved pupil's (last)
+                              .order_by(Alert.id.desc())).scalars().first()
     alerts.acknowledge(actor=world.psy1, alert=alert)
     alerts.resolve(actor=world.psy1, alert=alert, note="Seen")  # resolved: not counted
     _speaks(world.psy1, "en")

@@ -81,7 +81,7 @@ def test_moving_a_seminar_mails_each_registrant_in_their_language(client, regist
     assert "16:00" in en.body and "17:30" in en.body
     assert "https://meet.example.kz/abc" in en.body  # registrants get the link, as in the other seminar mails
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == AuditAction.SEMINAR_UPDATED.value)
-                               ).scalars().all()[-1]
+                               .order_by(AuditEntry.id.desc())).scalars().first()
     assert json.loads(entry.details) == {"changed": ["time"], "mailed": 2}
 
 
