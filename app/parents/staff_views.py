@@ -27,7 +27,7 @@ from app.core.web import NavCount, register_nav_counts
 from app.monitoring.conflicts import EditConflict
 from app.parents import meetings, summaries
 from app.parents.forms import DeclineForm, EmptyForm, ReleaseForm, ScheduleForm, SummaryForm
-from app.parents.models import MeetingRequest
+from app.parents.models import MeetingRequest, MeetingStatus
 from app.parents.views import bp
 
 M = Permission.PARENT_MEETING_MANAGE
@@ -69,8 +69,13 @@ def _conflict(meeting: MeetingRequest, form: ScheduleForm | DeclineForm) -> tupl
     """A stale form (the parent answered or cancelled meanwhile): the page as it is now, the typed values kept in
     a form at the current version, so that sending it again is a decision taken on what the page shows (409)."""
     form.version.data, form.version.raw_data = meeting.version, [str(meeting.version)]
-    flash(_("The parent changed this request while the page was open. Look at it again: your text is kept below."),
-          "error")
+    if meeting.status == MeetingStatus.CANCELLED.value:  # no form is shown below: say so, promise no kept text
+        flash(_("The parent cancelled this request while the page was open. Nothing was sent."), "error")
+    elif not meeting.is_open:
+        flash(_("This request was declined while the page was open. Nothing was sent."), "error")
+    else:
+        flash(_("The parent changed this request while the page was open. Look at it again: your text is kept "
+                "below."), "error")
     if isinstance(form, ScheduleForm):
         return _render_meeting(meeting, schedule_form=form, status=409)
     return _render_meeting(meeting, decline_form=form, status=409)

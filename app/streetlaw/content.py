@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -25,8 +26,14 @@ TRANSLATION_STATES = frozenset({"written", "reviewed", "machine"})
 
 @dataclass(frozen=True)
 class Source:
+    #: The citation in English; ``translations`` holds it in Kazakh and Russian (meta.yaml ``kk:`` and ``ru:``).
     text: str
     url: str | None = None
+    translations: Mapping[str, str] = field(default_factory=dict)
+
+    def in_language(self, language: str) -> str:
+        """The citation in the reader's language: a pupil reading Kazakh gets no English law titles."""
+        return self.translations.get(language, self.text)
 
 
 @dataclass(frozen=True)
@@ -60,9 +67,14 @@ def _load_page(folder: Path) -> Page:
     meta = yaml.safe_load((folder / "meta.yaml").read_text("utf-8")) or {}
     if not isinstance(meta, dict):
         raise ContentError(f"{folder.name}/meta.yaml is not a mapping")
-    sources = tuple(Source(text=str(s["text"]), url=s.get("url")) for s in meta.get("sources") or ())
+    sources = tuple(Source(text=str(s["text"]), url=s.get("url"),
+                           translations={lang: str(s[lang]) for lang in LANGUAGES if lang != "en" and s.get(lang)})
+                    for s in meta.get("sources") or ())
     if not sources:
         raise ContentError(f"{folder.name}: no sources")
+    for source in sources:
+        if set(source.translations) != set(LANGUAGES) - {"en"}:
+            raise ContentError(f"{folder.name}: a source without its kk and ru citation: {source.text[:40]}")
     states = meta.get("translation") or {}
     texts = {}
     for language in LANGUAGES:

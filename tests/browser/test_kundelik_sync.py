@@ -69,3 +69,32 @@ def test_the_sync_pages(open_context: Callable[..., Any], live_server: LiveServe
             assert response.status == 200, f"{path}: {response.status}"
             problems += check_page(page, artifacts, name, language, axe=device == "phone", device=device)
     assert not problems, "axe:\n" + "\n".join(problems)
+
+
+def test_a_live_run_refreshes_until_the_reader_stops_it(open_context: Callable[..., Any], live_server: LiveServer,
+                                                       account_state: Callable[..., dict[str, Any]],
+                                                       artifacts: Path) -> None:
+    """A run that is alive refreshes its page (app.js), passes axe (no <meta> refresh, which axe rates critical:
+    it cannot be stopped) and stops refreshing when the reader presses "Stop refreshing"."""
+    _done, _failed, silent = _runs(live_server)
+    with live_server.app.app_context():
+        run = db.session.execute(select(KundelikSyncRun).where(KundelikSyncRun.uuid == silent)).scalar_one()
+        run.heartbeat_at = utcnow() + timedelta(minutes=30)  # alive for the whole test
+        db.session.commit()
+    try:
+        page = open_context(storage_state=account_state(Role.DIRECTOR, "en"), **PHONE).new_page()
+        page.goto(f"/kundelik/sync/runs/{silent}")
+        assert not check_page(page, artifacts, "kundelik-sync-running", "en")
+        with page.expect_event("load", timeout=10_000):  # it reloads by itself
+            pass
+        page.get_by_role("button", name="Stop refreshing").click()
+        loads: list[object] = []
+        page.on("load", lambda loaded: loads.append(loaded))
+        page.wait_for_timeout(4_500)
+        assert loads == [], "the page reloaded after Stop refreshing"
+        assert page.get_by_role("link", name="Refresh now").is_visible()
+    finally:
+        with live_server.app.app_context():
+            run = db.session.execute(select(KundelikSyncRun).where(KundelikSyncRun.uuid == silent)).scalar_one()
+            run.heartbeat_at = utcnow() - timedelta(minutes=20)
+            db.session.commit()

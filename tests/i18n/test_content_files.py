@@ -114,9 +114,11 @@ def meta_problems(meta: Any, module: str) -> list[str]:
     if not isinstance(sources, list) or not sources:
         problems.append("sources is not a non-empty list")
     else:
+        # Street Law cites each source in the pupil's language too (kk, ru); guidance sources are one language.
+        keys = {"text", "url", "kk", "ru"} if module == "streetlaw" else {"text", "url"}
         for number, source in enumerate(sources, 1):
-            if not isinstance(source, dict) or set(source) != {"text", "url"}:
-                problems.append(f"source {number} does not have exactly text and url")
+            if not isinstance(source, dict) or set(source) != keys:
+                problems.append(f"source {number} does not have exactly {', '.join(sorted(keys))}")
             elif not isinstance(source["text"], str) or not source["text"].strip():
                 problems.append(f"source {number} has no text")
             elif not isinstance(source["url"], str) or not HTTPS_URL.match(source["url"]):
@@ -286,7 +288,9 @@ def test_meta_checker():
             "translation": {"kk": "written", "ru": "reviewed", "en": "machine"}}
     assert meta_problems(good, "guidance") == []
     assert meta_problems({**good, "topic": "rights"}, "guidance")
-    assert meta_problems({**good, "topic": "rights"}, "streetlaw") == []
+    cited = [{"text": "WHO", "url": "https://www.who.int/", "kk": "ДДСҰ", "ru": "ВОЗ"}]
+    assert meta_problems({**good, "topic": "rights", "sources": cited}, "streetlaw") == []
+    assert meta_problems({**good, "topic": "rights"}, "streetlaw")  # a Street Law source without kk and ru
     assert meta_problems({**good, "audience": ["students"]}, "guidance")
     assert meta_problems({**good, "sources": [{"text": "WHO"}]}, "guidance")
     assert meta_problems({**good, "sources": [{"text": "WHO", "url": "www.who.int"}]}, "guidance")

@@ -159,14 +159,14 @@ def test_a_silent_run_is_shown_interrupted_and_a_new_one_can_start(en, school, w
     db.session.commit()
     _silence(silent.id, minutes=9)
     login(en, world.a1)
-    assert 'http-equiv="refresh"' in en.get(f"/kundelik/sync/runs/{silent.uuid}").get_data(as_text=True)
+    assert "data-refresh-every" in en.get(f"/kundelik/sync/runs/{silent.uuid}").get_data(as_text=True)  # still alive
     _silence(silent.id, minutes=11)  # past SENIM_KUNDELIK_SYNC_STALE_AFTER (10 minutes)
 
     page = en.get(f"/kundelik/sync/runs/{silent.uuid}").get_data(as_text=True)
     listing = en.get(f"/kundelik/sync/?school_id={school.id}").get_data(as_text=True)
 
     assert "Interrupted" in page and "nothing of this run was saved" in page and "Last sign of life" in page
-    assert 'http-equiv="refresh"' not in page
+    assert "data-refresh-every" not in page and "Stop refreshing" not in page
     assert "Interrupted" in listing and "Sync from Kundelik now" in listing
 
     response = post(en, f"/kundelik/sync/schools/{school.id}/runs", form_page="/account")

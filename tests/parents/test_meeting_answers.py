@@ -232,7 +232,9 @@ def test_a_psychologist_answering_a_request_the_parent_cancelled_is_told(app, wo
     response = propose(psy, proposed, _day(8), version=loaded_at)
     assert response.status_code == 409
     body = response.get_data(as_text=True)
-    assert "The parent changed this request" in body and "Cancelled by the parent" in body
+    assert "The parent cancelled this request while the page was open. Nothing was sent." in body
+    assert "Cancelled by the parent" in body
+    assert "your text is kept below" not in body  # a closed request shows no form to keep it in
     assert meetings()[0].status == MeetingStatus.CANCELLED.value and len(entries(AuditAction.MEETING_SCHEDULED)) == 1
 
 
@@ -292,3 +294,14 @@ def test_a_step_the_request_is_not_ready_for_is_explained(app, world, english):
     response = parent_step(parent, meeting, "other-time", form_page="/account", note="Friday")
     assert "There is no proposed time to change" in parent.get(response.headers["Location"]).get_data(as_text=True)
     assert meetings()[0].status == MeetingStatus.REQUESTED.value and meetings()[0].parent_note_ct is None
+
+
+def test_a_psychologist_answering_a_request_a_colleague_declined_is_told(app, world, proposed, psy):
+    loaded_at = proposed.version
+    assert decline(signed_in(app, world.psy2), proposed, "Not this month").status_code == 302
+    response = propose(psy, proposed, _day(8), version=loaded_at)
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "This request was declined while the page was open. Nothing was sent." in body
+    assert "your text is kept below" not in body
+    assert meetings()[0].status == MeetingStatus.DECLINED.value

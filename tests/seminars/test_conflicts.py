@@ -116,6 +116,8 @@ def test_two_organisers_marking_attendance_at_once(app, world, held):
     assert body.count(">Present<") == 3 and body.count(">Absent<") == 3  # 1+2 mine, 2+1 current
     # The second organiser's marks are kept in the form: only the other teacher is ticked.
     assert re.search(rf'<input checked[^>]*value="{other.id}"|value="{other.id}"[^>]*checked', body)
+    # ...as the sheet draws them: tappable choices in a fieldset, not a bare bulleted list (found by the walk)
+    assert '<ul class="choice-list">' in body and '<legend class="fieldset__legend">Who attended' in body
     assert not re.search(rf'value="{parent.id}"[^>]*checked|<input checked[^>]*value="{parent.id}"', body)
     assert _marks(seminar) == {world.r1.id: True, world.t7a.id: True, world.t8b.id: False}
     assert len(_conflicts()) == 1

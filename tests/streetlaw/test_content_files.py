@@ -56,15 +56,30 @@ def test_no_raw_html_or_images():
             assert "<" not in text.body and "![" not in text.body, page.slug
 
 
+def _citations(page: content.Page, language: str) -> str:
+    return " ".join(s.in_language(language) for s in page.sources)
+
+
 def _words(language: str) -> set[str]:
-    return {w for p in PAGES for t in [p.text(language)] for w in WORD.findall(f"{t.title} {t.summary} {t.body}")}
+    return {w for p in PAGES for t in [p.text(language)]
+            for w in WORD.findall(f"{t.title} {t.summary} {t.body} {_citations(p, language)}")}
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_sources_are_cited_in_the_readers_language(client, language):
+    """A pupil reading Kazakh or Russian gets the law titles in that language, not English (found by the walk)."""
+    for page in PAGES:
+        assert all(s.in_language(language) != s.text for s in page.sources), page.slug
+        body = client.get(f"/street-law/{language}/{page.slug}").get_data(as_text=True)
+        assert "Republic of Kazakhstan" not in body and "Convention on the Rights" not in body, page.slug
+        assert page.sources[0].in_language(language).replace('"', "&#34;") in body.replace("&#39;", "'"), page.slug
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
 def test_only_letters_of_the_language(language):
     for page in PAGES:
         text = page.text(language)
-        whole = f"{text.title} {text.summary} {text.body}"
+        whole = f"{text.title} {text.summary} {text.body} {_citations(page, language)}"
         mixed = [w for w in re.findall(r"[^\W\d_]+", whole) if CYRILLIC.search(w) and LATIN.search(w)]
         foreign = set(CYRILLIC.findall(whole)) - ALPHABET[language]
         assert not mixed and not foreign, (page.slug, mixed, foreign)

@@ -4,6 +4,8 @@
  * 2. select[data-autosubmit]: submits its form when the choice changes.
  * 3. form[data-confirm] (or a submit button with data-confirm): asks before submitting.
  * 4. Moves focus to a form's error summary ([data-error-summary]) when the page loads.
+ * 5. [data-refresh-every="N"]: reloads the page after N seconds (a running job's progress), unless the reader
+ *    presses its [data-refresh-stop] button (WCAG 2.2.1: a refresh the reader can turn off, unlike <meta>).
  *
  * This file is loaded in <head> without `defer`, and 2 and 3 listen on the document at once: a form submitted
  * while the page is still loading (a parent tapping "Withdraw my consent" on a slow phone) still asks first.
@@ -84,10 +86,25 @@
     }
   }
 
+  function initRefresh() {
+    var box = document.querySelector("[data-refresh-every]");
+    if (!box) { return; }
+    var seconds = parseInt(box.getAttribute("data-refresh-every"), 10) || 5;
+    var timer = window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
+    var stop = box.querySelector("[data-refresh-stop]");
+    if (!stop) { return; }
+    stop.hidden = false;
+    stop.addEventListener("click", function () {
+      window.clearTimeout(timer);
+      stop.hidden = true;
+    });
+  }
+
   function init() {
     initNav();
     hideAutosubmitButtons();
     focusErrorSummary();
+    initRefresh();
   }
 
   listenAutosubmit();
