@@ -88,6 +88,7 @@ def test_the_psychologist_arranges_a_time_and_the_parent_sees_it(app, world, mon
     assert len(to_parent) == 1 and f"/parents/child/{world.p1.uuid}" in to_parent[0].body
     page = signed_in(app, world.r1).get(f"/parents/child/{world.p1.uuid}").get_data(as_text=True)
     assert "Room 12, first floor" in page and "15:30" in page
+    assert "Message from the psychologist: Room 12, first floor" in page  # said whose words they are
 
 
 def test_declining_needs_a_message_and_a_bad_answer_changes_nothing(app, world, english):
